@@ -1,0 +1,46 @@
+/*
+ * The `weft` command: one table entry per subcommand (cmd-<name>.c), the
+ * dispatcher in weft.c walks the table for help and for running.  Shared
+ * helpers for argument parsing and error reporting live in util.c.
+ *
+ * Error style: every failure prints one line to stderr,
+ *   weft <cmd>: Cannot <what>: <reason>: key=value
+ * and the command returns a non-zero exit code (EXIT_USAGE for bad arguments).
+ */
+#ifndef WEFT_CLI_H
+#define WEFT_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum {
+	EXIT_OK = 0,
+	EXIT_FAIL = 1,  /* the command ran and failed (or found what --fail-on asks) */
+	EXIT_USAGE = 2, /* bad arguments */
+};
+
+struct cmd_entry {
+	const char *name;
+	const char *usage;   /* argument synopsis after "weft NAME" */
+	const char *summary; /* one line for `weft --help` */
+	const char *help;    /* the rest of `weft NAME --help`: description, options */
+	int (*exec)(int argc, char **argv); /* argv[0] is the command name */
+};
+
+/* The table (weft.c), NULL terminated. */
+extern const struct cmd_entry *const cli_commands[];
+
+/* Prints "weft CMD: " + the formatted message + newline to stderr. */
+void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints the usage/help of one command to stdout. */
+void cli_print_help(const struct cmd_entry *e);
+/* True if argv has -h or --help before a "--". */
+bool cli_wants_help(int argc, char **argv);
+const struct cmd_entry *cli_find(const char *name);
+
+/* "1.5s", "200ms", "2m", "10" (seconds) → nanoseconds; -1 on error. */
+int64_t cli_parse_duration(const char *s);
+/* Non-negative integer in [min, max]; returns 0 or -1. */
+int cli_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+
+#endif
