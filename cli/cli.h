@@ -43,4 +43,11 @@ int64_t cli_parse_duration(const char *s);
 /* Non-negative integer in [min, max]; returns 0 or -1. */
 int cli_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 
+/* Removes a directory tree (no symlinks followed); 0 or -errno. */
+int cli_rm_rf(const char *path);
+/* snprintf for paths: 0, or -ENAMETOOLONG when the result did not fit. */
+int cli_pathf(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Removes a store file with its -wal and -shm companions. */
+void cli_remove_store(const char *path);
+
 #endif

@@ -1,0 +1,239 @@
+/*
+ * `weft record [-o FILE] [--lossless] [--rotate SECONDS] -- CMD ARGS`: records
+ * CMD under a new LTTng session and ingests its trace into a store while it
+ * runs (rotation chunks), then prints a summary.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "progress.h"
+#include "recorder.h"
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+/*
+ * The traced command is started in two steps so that the session can track
+ * exactly its pid from its first event: spawn_prepare() forks a child that
+ * waits on a pipe; once the session tracks that pid, spawn_release() lets it
+ * exec.  Exec failures come back through a close-on-exec pipe, so "no such
+ * command" is reported by us, not as a mysterious exit status 127.
+ */
+struct child {
+	pid_t pid;
+	int go_fd;  /* write end: closing it lets the child exec */
+	int err_fd; /* read end: the child's errno if exec failed */
+};
+
+static int spawn_prepare(struct child *c, char **argv, const char *preload, bool lossless)
+{
+	int go[2], er[2];
+	char b;
+	int e;
+
+	if (pipe2(go, O_CLOEXEC) != 0)
+		return -errno;
+	if (pipe2(er, O_CLOEXEC) != 0) {
+		e = -errno;
+		close(go[0]);
+		close(go[1]);
+		return e;
+	}
+	c->pid = fork();
+	if (c->pid == 0) {
+		close(go[1]);
+		close(er[0]);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		while (read(go[0], &b, 1) < 0 && errno == EINTR)
+			;
+		if (lossless)
+			setenv("LTTNG_UST_ALLOW_BLOCKING", "1", 1);
+		if (preload) {
+			const char *old = getenv("LD_PRELOAD");
+			char *v = NULL;
+			if (old && *old && asprintf(&v, "%s:%s", preload, old) > 0)
+				setenv("LD_PRELOAD", v, 1);
+			else
+				setenv("LD_PRELOAD", preload, 1);
+			free(v);
+		}
+		execvp(argv[0], argv);
+		e = errno;
+		if (write(er[1], &e, sizeof e) < 0)
+			_exit(127);
+		_exit(127);
+	}
+	e = c->pid < 0 ? -errno : 0;
+	close(go[0]);
+	close(er[1]);
+	c->go_fd = go[1];
+	c->err_fd = er[0];
+	if (e) {
+		close(go[1]);
+		close(er[0]);
+	}
+	return e;
+}
+
+/* Lets the child exec; returns 0 or the exec errno (the child is reaped). */
+static int spawn_release(struct child *c)
+{
+	ssize_t n;
+	int e = 0;
+
+	close(c->go_fd);
+	do
+		n = read(c->err_fd, &e, sizeof e);
+	while (n < 0 && errno == EINTR);
+	close(c->err_fd);
+	if (n == sizeof e) {
+		waitpid(c->pid, NULL, 0);
+		return e ? e : EIO;
+	}
+	return 0;
+}
+
+static int record_exec(int argc, char **argv)
+{
+	struct recorder_opts o = { .cmd = "record", .out = "weft.db", .rotate_us = 1000000 };
+	struct recorder r;
+	const char *preload = NULL;
+	struct sigaction sa;
+	int i, status = 0, e, rc = EXIT_FAIL;
+	int64_t interrupted_at = 0;
+	struct child child = { -1, -1, -1 };
+	bool exited = false, all = false;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (strcmp(argv[i], "-o") == 0 || strcmp(argv[i], "--output") == 0) {
+			if (++i == argc) {
+				cli_error("record", "Cannot record: -o needs a file name");
+				return EXIT_USAGE;
+			}
+			o.out = argv[i];
+		} else if (strcmp(argv[i], "--all") == 0) {
+			all = true;
+		} else if (strcmp(argv[i], "--lossless") == 0) {
+			o.lossless = true;
+		} else if (strcmp(argv[i], "--rotate") == 0) {
+			int64_t ns = i + 1 < argc ? cli_parse_duration(argv[i + 1]) : -1;
+			if (ns < 100000000 || ns > 3600LL * 1000000000) {
+				cli_error("record", "Cannot record: --rotate needs a period from 0.1s "
+						    "to 1h: value=%s", i + 1 < argc ? argv[i + 1] : "");
+				return EXIT_USAGE;
+			}
+			o.rotate_us = ns / 1000;
+			i++;
+		} else if (strcmp(argv[i], "--preload") == 0) {
+			if (++i == argc) {
+				cli_error("record", "Cannot record: --preload needs a library path");
+				return EXIT_USAGE;
+			}
+			preload = argv[i];
+		} else if (argv[i][0] == '-') {
+			cli_error("record", "Cannot record: unknown option: option=%s", argv[i]);
+			return EXIT_USAGE;
+		} else {
+			break; /* the command, without "--" */
+		}
+	}
+	if (i < argc && strcmp(argv[i], "--") == 0)
+		i++;
+	if (i >= argc) {
+		cli_error("record", "Cannot record: no command given (weft record -- CMD ARGS)");
+		return EXIT_USAGE;
+	}
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	e = spawn_prepare(&child, argv + i, preload, o.lossless);
+	if (e) {
+		cli_error("record", "Cannot start command: %s: command=%s", strerror(-e), argv[i]);
+		return EXIT_FAIL;
+	}
+	if (!all)
+		o.track_vpid = child.pid;
+	if (recorder_start(&r, &o) != 0) {
+		kill(child.pid, SIGKILL); /* it never ran: it waits on the go pipe */
+		close(child.go_fd);
+		close(child.err_fd);
+		waitpid(child.pid, NULL, 0);
+		goto out;
+	}
+	e = spawn_release(&child);
+	if (e) {
+		cli_error("record", "Cannot run command: %s: command=%s", strerror(e), argv[i]);
+		recorder_finish(&r);
+		goto out;
+	}
+	while (!exited) {
+		if (recorder_poll(&r, 200) < 0)
+			break;
+		pid_t w = waitpid(child.pid, &status, WNOHANG);
+		if (w == child.pid)
+			exited = true;
+		if (interrupted && !interrupted_at)
+			interrupted_at = progress_now_ns();
+		if (interrupted_at && progress_now_ns() - interrupted_at > 2000000000LL) {
+			fprintf(stderr, "weft record: interrupted; %s (pid %d) is still running, "
+					"recording stops now\n", argv[i], (int)child.pid);
+			break;
+		}
+	}
+	if (recorder_finish(&r) != 0)
+		goto out;
+	recorder_summary(&r);
+	if (!exited)
+		;
+	else if (WIFEXITED(status) && WEXITSTATUS(status))
+		printf("weft record: %s exited with status %d\n", argv[i], WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		printf("weft record: %s was killed by signal %d (%s)\n", argv[i], WTERMSIG(status),
+		       strsignal(WTERMSIG(status)));
+	rc = EXIT_OK;
+	r.ok = true;
+out:
+	recorder_free(&r);
+	return rc;
+}
+
+const struct cmd_entry cmd_record_entry = {
+	.name = "record",
+	.usage = "[-o FILE] [--all] [--lossless] [--rotate PERIOD] [--preload LIB] -- CMD [ARGS...]",
+	.summary = "Run a command under a new LTTng session and store its weft events.",
+	.help = "Starts a session daemon if none is reachable, creates an LTTng session that\n"
+		"records weft:* events with vpid/vtid/procname context, runs CMD, and ingests\n"
+		"the trace into the store chunk by chunk while CMD runs (one rotation per\n"
+		"PERIOD).  When CMD exits (or on Ctrl-C) it stops the session, ingests the rest\n"
+		"and prints a summary: events, tasks, loss and store size.  Loss is never\n"
+		"silent: what LTTng discarded is counted, stored and printed.\n\n"
+		"Options:\n"
+		"  -o, --output FILE   trace store to write (default: weft.db); a new session\n"
+		"                      is added if it exists\n"
+		"  --all               record every instrumented process of this user, not\n"
+		"                      only CMD (children that CMD forks are separate pids)\n"
+		"  --lossless          never drop events: CMD blocks (up to 1 s per event)\n"
+		"                      when buffers are full (sets LTTNG_UST_ALLOW_BLOCKING=1)\n"
+		"  --rotate PERIOD     rotation period, e.g. 500ms, 2s (default: 1s): how soon\n"
+		"                      events reach the store\n"
+		"  --preload LIB       add LIB to CMD's LD_PRELOAD (e.g. a probe library)\n\n"
+		"Exit status: 0 when the recording was stored (whatever CMD's status, which is\n"
+		"printed), 1 when recording failed, 2 for bad arguments.\n",
+	.exec = record_exec,
+};

@@ -1,0 +1,245 @@
+/*
+ * The recording loop; see recorder.h.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "progress.h"
+#include "recorder.h"
+
+int recorder_start(struct recorder *r, const struct recorder_opts *o)
+{
+	struct rec_opts ro = { 0 };
+	char err[1024], name[128];
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	r->o = *o;
+	r->t0_ns = progress_now_ns();
+	r->store_existed = access(o->out, F_OK) == 0;
+	rc = store_open(o->out, STORE_CREATE, &r->st, err, sizeof err);
+	if (rc) {
+		cli_error(o->cmd, "%s", err);
+		return rc;
+	}
+	rc = rec_sessiond_ensure(err, sizeof err);
+	if (rc) {
+		cli_error(o->cmd, "%s", err);
+		return rc;
+	}
+	snprintf(r->base, sizeof r->base, "%s/weft-rec.XXXXXX",
+		 getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	if (!mkdtemp(r->base)) {
+		rc = -errno;
+		cli_error(o->cmd, "Cannot create trace directory: %s: path=%s", strerror(errno),
+			  r->base);
+		r->base[0] = '\0';
+		return rc;
+	}
+	snprintf(name, sizeof name, "weft-%d-%lld", (int)getpid(), (long long)time(NULL));
+	if (cli_pathf(r->trace_dir, sizeof r->trace_dir, "%s/%s", r->base, name)) {
+		cli_error(o->cmd, "Cannot create trace directory: path too long: path=%s", r->base);
+		return -ENAMETOOLONG;
+	}
+	ro.name = name;
+	ro.output_dir = r->trace_dir;
+	ro.rotate_period_us = o->rotate_us;
+	ro.lossless = o->lossless;
+	ro.track_vpid = o->track_vpid;
+	rc = rec_session_create(&ro, &r->s, err, sizeof err);
+	if (rc) {
+		cli_error(o->cmd, "%s", err);
+		return rc;
+	}
+	rc = rec_session_start(r->s);
+	if (rc)
+		cli_error(o->cmd, "%s", rec_session_error(r->s));
+	return rc;
+}
+
+static const char *chunk_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+
+	return s ? s + 1 : path;
+}
+
+static int ingest_one(struct recorder *r, const char *path)
+{
+	struct ingest_opts io = { 0 };
+	struct ingest_report rep;
+	char err[1024];
+	int rc;
+
+	io.session_id = r->session_id;
+	io.session_name = rec_session_name(r->s);
+	io.chunk_id = chunk_name(path);
+	rc = ingest_chunk(r->st, path, &io, &rep, err, sizeof err);
+	if (rc == -ENOMSG || rc == -ENODATA) {
+		/* A chunk with no weft event class yet (no instrumented program
+		 * registered) or no trace at all: nothing to keep. */
+		cli_rm_rf(path);
+		return 0;
+	}
+	if (rc) {
+		/* Keep the chunk on disk; the summary says where. */
+		cli_error(r->o.cmd, "%s", err);
+		r->failed_chunks++;
+		return 0;
+	}
+	r->session_id = rep.session_id;
+	r->events += rep.written;
+	r->chunks += !rep.skipped;
+	r->trace_discarded_events += rep.dec.discarded_events;
+	r->trace_discarded_packets += rep.dec.discarded_packets;
+	r->trace_loss_unknown += rep.dec.unknown_loss_msgs;
+	cli_rm_rf(path);
+	return 0;
+}
+
+int recorder_poll(struct recorder *r, int timeout_ms)
+{
+	char path[PATH_MAX];
+	uint64_t id;
+	int rc;
+
+	for (;;) {
+		rc = rec_session_next_chunk(r->s, timeout_ms, path, sizeof path, &id);
+		if (rc == -ETIMEDOUT || rc == -ENODATA)
+			return 0;
+		if (rc == -ENOBUFS) {
+			/* Notifications were dropped; the chunks are still on disk and
+			 * are picked up from archives/ at the end. */
+			continue;
+		}
+		if (rc) {
+			cli_error(r->o.cmd, "%s", rec_session_error(r->s));
+			return rc;
+		}
+		ingest_one(r, path);
+		timeout_ms = 0;
+	}
+}
+
+/* Ingests chunks left in archives/ that no notification announced. */
+static void sweep_archives(struct recorder *r)
+{
+	char dir[PATH_MAX], path[PATH_MAX];
+	struct dirent **names = NULL;
+	int n;
+
+	if (cli_pathf(dir, sizeof dir, "%s/archives", r->trace_dir))
+		return;
+	n = scandir(dir, &names, NULL, alphasort);
+	for (int i = 0; i < n; i++) {
+		if (names[i]->d_name[0] != '.' &&
+		    cli_pathf(path, sizeof path, "%s/%s", dir, names[i]->d_name) == 0)
+			ingest_one(r, path);
+		free(names[i]);
+	}
+	free(names);
+}
+
+int recorder_finish(struct recorder *r)
+{
+	char path[PATH_MAX];
+	uint64_t id, ev = 0, pk = 0;
+	int rc;
+
+	rc = rec_session_stop(r->s);
+	if (rc)
+		cli_error(r->o.cmd, "%s", rec_session_error(r->s));
+	if (rec_session_discarded(r->s, &ev, &pk) == 0) {
+		r->lttng_discarded_events = ev;
+		r->lttng_lost_packets = pk;
+	}
+	for (;;) {
+		int nrc = rec_session_next_chunk(r->s, 5000, path, sizeof path, &id);
+		if (nrc == -ENOBUFS)
+			continue;
+		if (nrc)
+			break;
+		ingest_one(r, path);
+	}
+	sweep_archives(r);
+	if (r->session_id)
+		store_session_end(r->st, r->session_id, -1, (int64_t)r->lttng_discarded_events,
+				  (int64_t)r->lttng_lost_packets);
+	return rc;
+}
+
+static int64_t count(struct recorder *r, const char *sql)
+{
+	sqlite3_stmt *stmt = NULL;
+	int64_t v = -1;
+
+	if (sqlite3_prepare_v2(store_db(r->st), sql, -1, &stmt, NULL) == SQLITE_OK) {
+		sqlite3_bind_int64(stmt, 1, r->session_id);
+		if (sqlite3_step(stmt) == SQLITE_ROW)
+			v = sqlite3_column_int64(stmt, 0);
+	}
+	sqlite3_finalize(stmt);
+	return v;
+}
+
+void recorder_summary(struct recorder *r)
+{
+	double secs = (double)(progress_now_ns() - r->t0_ns) / 1e9;
+	struct stat sb;
+	int64_t tasks = count(r, "SELECT count(*) FROM tasks t JOIN processes p ON "
+				 "t.process = p.id WHERE p.session = ?1");
+	int64_t procs = count(r, "SELECT count(*) FROM processes WHERE session = ?1");
+	int64_t failed = count(r, "SELECT count(*) FROM tasks t JOIN processes p ON "
+				  "t.process = p.id WHERE p.session = ?1 AND t.status = 1");
+
+	printf("weft %s: %llu events, %lld task%s (%lld failed) from %lld process%s in %llu "
+	       "chunk%s, %.1f s\n",
+	       r->o.cmd, (unsigned long long)r->events, (long long)tasks, tasks == 1 ? "" : "s",
+	       (long long)failed,
+	       (long long)procs, procs == 1 ? "" : "es", (unsigned long long)r->chunks,
+	       r->chunks == 1 ? "" : "s", secs);
+	if (r->lttng_discarded_events || r->trace_discarded_events ||
+	    r->trace_discarded_packets || r->lttng_lost_packets || r->trace_loss_unknown)
+		printf("weft %s: LOSS: LTTng discarded %llu events and lost %llu packets; the "
+		       "trace marks %llu discarded events, %llu discarded packets%s (table "
+		       "loss); use --lossless or bigger buffers\n",
+		       r->o.cmd, (unsigned long long)r->lttng_discarded_events,
+		       (unsigned long long)r->lttng_lost_packets,
+		       (unsigned long long)r->trace_discarded_events,
+		       (unsigned long long)r->trace_discarded_packets,
+		       r->trace_loss_unknown ? " and losses of unknown size" : "");
+	else
+		printf("weft %s: loss: none (LTTng reports 0 discarded events)\n", r->o.cmd);
+	if (stat(r->o.out, &sb) == 0)
+		printf("weft %s: store %s (%.1f MB)\n", r->o.cmd, r->o.out,
+		       (double)sb.st_size / 1e6);
+}
+
+void recorder_free(struct recorder *r)
+{
+	rec_session_destroy(r->s);
+	r->s = NULL;
+	store_close(r->st);
+	r->st = NULL;
+	if (!r->ok && !r->store_existed && r->o.out)
+		cli_remove_store(r->o.out);
+	if (r->base[0]) {
+		if (r->failed_chunks)
+			fprintf(stderr, "weft %s: %llu chunk%s could not be stored and stay in %s "
+					"(retry with: weft import %s -o %s)\n",
+				r->o.cmd, (unsigned long long)r->failed_chunks,
+				r->failed_chunks == 1 ? "" : "s", r->trace_dir, r->trace_dir,
+				r->o.out);
+		else
+			cli_rm_rf(r->base);
+	}
+}

@@ -1,0 +1,50 @@
+/*
+ * Chunk ingestion: one trace directory (an archived rotation chunk, or a whole
+ * trace for `weft import`) into the trace store, as one transaction.
+ *
+ * Decoding (libbabeltrace2, daemon/decode.c) runs on its own thread and hands
+ * batches of events through a small bounded queue to the calling thread,
+ * which owns the store handle and writes (SQLite is the bottleneck; the two
+ * overlap).  Either the whole chunk is committed, with its id recorded in the
+ * store, or nothing of it is: re-ingesting after a crash is idempotent.
+ */
+#ifndef WEFT_DAEMON_INGEST_H
+#define WEFT_DAEMON_INGEST_H
+
+#include <stdint.h>
+
+#include "decode.h"
+#include "store.h"
+
+struct ingest_progress {
+	uint64_t events; /* weft events written so far */
+	int64_t ts_ns;   /* time of the last one (events come in time order) */
+};
+
+struct ingest_opts {
+	/* The store session the chunk belongs to; 0: look it up or create it from
+	 * the trace's hostname and session_name (first chunk of an import). */
+	int64_t session_id;
+	const char *session_name; /* for session_id == 0; default: the directory name */
+	const char *host;         /* overrides the trace's hostname, may be NULL */
+	const char *chunk_id;     /* the id recorded in table chunks; default: dir */
+	/* Called on the calling thread every few hundred thousand events. */
+	void (*progress)(void *arg, const struct ingest_progress *p);
+	void *progress_arg;
+};
+
+struct ingest_report {
+	int64_t session_id;       /* the session the chunk went into */
+	struct decode_stats dec;  /* what the decoder saw (events, loss, hostname) */
+	uint64_t written;         /* weft events written */
+	uint64_t loss_records;    /* loss messages written */
+	int skipped;              /* 1: the chunk was already in the store */
+};
+
+/* Ingests dir.  Returns 0 (committed, or skipped because already present:
+ * rep->skipped), or a negative errno-style code with a one-line message in
+ * err; then nothing of the chunk is in the store. */
+int ingest_chunk(struct store *st, const char *dir, const struct ingest_opts *opts,
+		 struct ingest_report *rep, char *err, size_t errlen);
+
+#endif
