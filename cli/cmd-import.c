@@ -4,6 +4,7 @@
  * one transaction.  Refuses traces with no weft events.  A store that did not
  * exist before is removed again when the import fails: no partial file.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,17 +21,62 @@ static void on_progress(void *arg, const struct ingest_progress *p)
 	progress_update(arg, p->events, p->ts_ns);
 }
 
+static const char *base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+
+	return s && s[1] ? s + 1 : path;
+}
+
+/* The archived chunks of a rotated recording (DIR/archives/<chunk>), sorted
+ * (chunk names start with their begin time).  Returns how many, 0 if DIR has
+ * no archives/ (a plain trace), or -errno. */
+static int list_chunks(const char *dir, char ***out)
+{
+	char adir[4096], path[4096];
+	struct dirent **names = NULL;
+	char **v = NULL;
+	int n, k = 0;
+
+	*out = NULL;
+	if (cli_pathf(adir, sizeof adir, "%s/archives", dir))
+		return -ENAMETOOLONG;
+	n = scandir(adir, &names, NULL, alphasort);
+	if (n < 0)
+		return errno == ENOENT ? 0 : -errno;
+	v = calloc((size_t)n + 1, sizeof(*v));
+	for (int i = 0; i < n; i++) {
+		if (v && names[i]->d_name[0] != '.' &&
+		    cli_pathf(path, sizeof path, "%s/%s", adir, names[i]->d_name) == 0)
+			v[k++] = strdup(path);
+		free(names[i]);
+	}
+	free(names);
+	if (!v)
+		return -ENOMEM;
+	for (int i = 0; i < k; i++)
+		if (!v[i]) {
+			for (int j = 0; j < k; j++)
+				free(v[j]);
+			free(v);
+			return -ENOMEM;
+		}
+	*out = v;
+	return k;
+}
+
 static int import_exec(int argc, char **argv)
 {
 	const char *out = "weft.db", *dir = NULL;
-	struct ingest_report rep;
-	struct ingest_opts io = { 0 };
 	struct progress prog;
 	struct store *st = NULL;
-	char err[1024], real[4096];
+	char err[1024], real[4096], host[256] = "";
+	char **chunks = NULL;
 	struct stat sb;
-	int existed, rc, status = EXIT_FAIL;
-	int64_t t0;
+	int existed, rc, n = 0, empty = 0, skipped = 0, status = EXIT_FAIL;
+	uint64_t written = 0, other = 0, loss_msgs = 0, disc_ev = 0, disc_pk = 0, unknown = 0;
+	uint32_t traces = 0;
+	int64_t t0, session_id = 0;
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "-o") == 0 || strcmp(argv[i], "--output") == 0) {
@@ -68,18 +114,55 @@ static int import_exec(int argc, char **argv)
 		cli_error("import", "%s", err);
 		goto out;
 	}
-	progress_init(&prog, "importing");
-	io.chunk_id = real;
-	io.progress = on_progress;
-	io.progress_arg = &prog;
-	t0 = progress_now_ns();
-	rc = ingest_chunk(st, dir, &io, &rep, err, sizeof err);
-	progress_done(&prog);
-	if (rc) {
-		cli_error("import", "%s", err);
+	n = list_chunks(real, &chunks);
+	if (n < 0) {
+		cli_error("import", "Cannot import: cannot list archives: %s: path=%s",
+			  strerror(-n), real);
 		goto out;
 	}
-	if (rep.skipped) {
+	progress_init(&prog, "importing");
+	t0 = progress_now_ns();
+	for (int c = 0; c < (n ? n : 1); c++) {
+		const char *path = n ? chunks[c] : real;
+		struct ingest_opts io = { 0 };
+		struct ingest_report rep;
+
+		/* A rotated recording: one store chunk per archive, named like
+		 * `weft record` names them, so an interrupted recording can be
+		 * completed by importing its directory. */
+		io.session_id = session_id;
+		io.session_name = n ? base_name(real) : NULL;
+		io.chunk_id = n ? base_name(path) : real;
+		io.progress = on_progress;
+		io.progress_arg = &prog;
+		rc = ingest_chunk(st, path, &io, &rep, err, sizeof err);
+		if (n && (rc == -ENODATA || rc == -ENOMSG)) {
+			empty++; /* an archive with no weft trace in it */
+			continue;
+		}
+		if (rc) {
+			progress_done(&prog);
+			cli_error("import", "%s", err);
+			goto out;
+		}
+		session_id = rep.session_id;
+		skipped += rep.skipped;
+		written += rep.written;
+		other += rep.dec.other_events;
+		traces += rep.dec.traces;
+		loss_msgs += rep.dec.loss_msgs;
+		disc_ev += rep.dec.discarded_events;
+		disc_pk += rep.dec.discarded_packets;
+		unknown += rep.dec.unknown_loss_msgs;
+		snprintf(host, sizeof host, "%s", rep.dec.hostname);
+	}
+	progress_done(&prog);
+	if (n && empty == n) {
+		cli_error("import", "Cannot import: not a weft trace: no weft events in any of "
+				    "the %d archives: path=%s", n, real);
+		goto out;
+	}
+	if (skipped == (n ? n - empty : 1)) {
 		printf("weft import: %s is already in %s: nothing to do\n", dir, out);
 		status = EXIT_OK;
 		goto out;
@@ -88,20 +171,25 @@ static int import_exec(int argc, char **argv)
 		double secs = (double)(progress_now_ns() - t0) / 1e9;
 		printf("weft import: %llu weft events (%llu other) from %u trace%s of host '%s' "
 		       "into %s in %.2f s (%.0f events/s)\n",
-		       (unsigned long long)rep.written, (unsigned long long)rep.dec.other_events,
-		       rep.dec.traces, rep.dec.traces == 1 ? "" : "s", rep.dec.hostname, out, secs,
-		       secs > 0 ? (double)rep.written / secs : 0);
-		if (rep.dec.loss_msgs)
+		       (unsigned long long)written, (unsigned long long)other, traces,
+		       traces == 1 ? "" : "s", host, out, secs,
+		       secs > 0 ? (double)written / secs : 0);
+		if (skipped)
+			printf("weft import: %d chunk%s already in the store, skipped\n", skipped,
+			       skipped == 1 ? " was" : "s were");
+		if (loss_msgs)
 			printf("weft import: LOSS: %llu discarded events, %llu discarded packets, "
 			       "%llu loss reports without a count (see table loss)\n",
-			       (unsigned long long)rep.dec.discarded_events,
-			       (unsigned long long)rep.dec.discarded_packets,
-			       (unsigned long long)rep.dec.unknown_loss_msgs);
+			       (unsigned long long)disc_ev, (unsigned long long)disc_pk,
+			       (unsigned long long)unknown);
 		else
 			printf("weft import: no loss reported by the trace\n");
 	}
 	status = EXIT_OK;
 out:
+	for (int c = 0; c < n; c++)
+		free(chunks[c]);
+	free(chunks);
 	store_close(st);
 	if (status != EXIT_OK && !existed)
 		cli_remove_store(out);
