@@ -124,6 +124,8 @@ static int record_exec(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			o.out = argv[i];
+		} else if (strcmp(argv[i], "--keep-trace") == 0) {
+			o.keep_trace = true;
 		} else if (strcmp(argv[i], "--all") == 0) {
 			all = true;
 		} else if (strcmp(argv[i], "--lossless") == 0) {
@@ -215,7 +217,8 @@ out:
 
 const struct cmd_entry cmd_record_entry = {
 	.name = "record",
-	.usage = "[-o FILE] [--all] [--lossless] [--rotate PERIOD] [--preload LIB] -- CMD [ARGS...]",
+	.usage = "[-o FILE] [--all] [--lossless] [--rotate PERIOD] [--preload LIB] [--keep-trace]\n"
+		 "                   -- CMD [ARGS...]",
 	.summary = "Run a command under a new LTTng session and store its weft events.",
 	.help = "Starts a session daemon if none is reachable, creates an LTTng session that\n"
 		"records weft:* events with vpid/vtid/procname context, runs CMD, and ingests\n"
@@ -232,7 +235,9 @@ const struct cmd_entry cmd_record_entry = {
 		"                      when buffers are full (sets LTTNG_UST_ALLOW_BLOCKING=1)\n"
 		"  --rotate PERIOD     rotation period, e.g. 500ms, 2s (default: 1s): how soon\n"
 		"                      events reach the store\n"
-		"  --preload LIB       add LIB to CMD's LD_PRELOAD (e.g. a probe library)\n\n"
+		"  --preload LIB       add LIB to CMD's LD_PRELOAD (e.g. a probe library)\n"
+		"  --keep-trace        keep the LTTng trace (CTF) after ingesting it and print\n"
+		"                      where it is (for babeltrace2 or `weft import`)\n\n"
 		"Exit status: 0 when the recording was stored (whatever CMD's status, which is\n"
 		"printed), 1 when recording failed, 2 for bad arguments.\n",
 	.exec = record_exec,

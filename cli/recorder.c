@@ -102,7 +102,8 @@ static int ingest_one(struct recorder *r, const char *path)
 	r->trace_discarded_events += rep.dec.discarded_events;
 	r->trace_discarded_packets += rep.dec.discarded_packets;
 	r->trace_loss_unknown += rep.dec.unknown_loss_msgs;
-	cli_rm_rf(path);
+	if (!r->o.keep_trace)
+		cli_rm_rf(path);
 	return 0;
 }
 
@@ -233,7 +234,9 @@ void recorder_free(struct recorder *r)
 	if (!r->ok && !r->store_existed && r->o.out)
 		cli_remove_store(r->o.out);
 	if (r->base[0]) {
-		if (r->failed_chunks)
+		if (r->o.keep_trace)
+			printf("weft %s: trace kept in %s\n", r->o.cmd, r->trace_dir);
+		else if (r->failed_chunks)
 			fprintf(stderr, "weft %s: %llu chunk%s could not be stored and stay in %s "
 					"(retry with: weft import %s -o %s)\n",
 				r->o.cmd, (unsigned long long)r->failed_chunks,

@@ -24,6 +24,7 @@ struct recorder_opts {
 	bool lossless;
 	int64_t rotate_us;      /* rotation period */
 	int32_t track_vpid;     /* attach: only this process */
+	bool keep_trace;        /* keep the CTF chunks after ingesting them */
 };
 
 struct recorder {

@@ -65,12 +65,16 @@ weft_ctx_t *weft_loop_new(const char *name);
 int weft_loop_start(weft_ctx_t *loop);
 /* Runs the loop on the calling thread until weft_loop_stop() is called (from a
  * work item or another thread); the calling thread becomes the loop's thread
- * for that time.  Returns 0, or -EBUSY if the loop already runs elsewhere. */
+ * for that time.  Returns 0, or -EBUSY if the loop already runs elsewhere,
+ * -ESHUTDOWN if it was shut down. */
 int weft_loop_run(weft_ctx_t *loop);
 /* Runs the loop on the calling thread until `f` completes or `timeout_ns`
- * passes (< 0: no limit).  Returns 0 or -ETIMEDOUT. */
+ * passes (< 0: no limit).  Returns 0 or -ETIMEDOUT; -EBUSY / -ESHUTDOWN as
+ * weft_loop_run, also when the loop is shut down before `f` completes. */
 int weft_loop_run_until(weft_ctx_t *loop, weft_future_t *f, int64_t timeout_ns);
-/* Makes weft_loop_run() return after the item running now. */
+/* Makes weft_loop_run() return after the item running now (or at once if
+ * called before it runs: the request is kept until a weft_loop_run takes it).
+ * A loop started with weft_loop_start() stops only at shutdown. */
 void weft_loop_stop(weft_ctx_t *loop);
 
 enum weft_shutdown {
