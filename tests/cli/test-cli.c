@@ -1,0 +1,480 @@
+/*
+ * End-to-end tests of the `weft` command against the real thing: a real
+ * lttng-sessiond, the real examples and test programs, real SQLite stores,
+ * and the babeltrace2 command-line tool as an independent reader of the same
+ * traces (weft record --keep-trace) to check what weft stored.
+ *
+ * Paths come from the build: WEFT_BIN (the weft command), SEQ_TASKS (a
+ * program emitting tasks numbered 1..N), WEFT_EXAMPLES_DIR and WEFT_EXAMPLES
+ * (space-separated names).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <glob.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "proc.h"
+#include "runner.h"
+
+static char tmpdir[256];
+
+static void setup(void)
+{
+	snprintf(tmpdir, sizeof tmpdir, "/tmp/weft-test-cli.XXXXXX");
+	if (!mkdtemp(tmpdir))
+		TEST_FAIL_("mkdtemp: %s", strerror(errno));
+}
+
+static void teardown(void)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "# could not remove %s\n", tmpdir);
+}
+
+static char *path_in(const char *name)
+{
+	static char buf[4][512];
+	static int i;
+
+	i = (i + 1) % 4;
+	snprintf(buf[i], sizeof buf[i], "%s/%s", tmpdir, name);
+	return buf[i];
+}
+
+/* Runs weft with args; TMPDIR points into the test's directory so that the
+ * recorder's trace directories are found and cleaned up with it. */
+static int weft(struct run_result *r, int timeout_s, char *const args[])
+{
+	char *argv[32];
+	static char env_tmp[300];
+	char *env[] = { env_tmp, NULL };
+	int n = 0;
+
+	snprintf(env_tmp, sizeof env_tmp, "TMPDIR=%s", tmpdir);
+	argv[n++] = WEFT_BIN;
+	for (int i = 0; args[i] && n < 31; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	if (proc_run(argv, env, timeout_s, r) != 0)
+		TEST_FAIL_("cannot run %s", WEFT_BIN);
+	return proc_exit_code(r);
+}
+#define WEFT(r, t, ...) weft((r), (t), (char *const[]){ __VA_ARGS__, NULL })
+
+static int64_t sql_int(const char *db, const char *sql)
+{
+	sqlite3 *h = NULL;
+	sqlite3_stmt *st = NULL;
+	int64_t v = -1;
+
+	if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+		TEST_FAIL_("open %s: %s", db, sqlite3_errmsg(h));
+	if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) != SQLITE_OK)
+		TEST_FAIL_("prepare %s: %s", sql, sqlite3_errmsg(h));
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	return v;
+}
+
+static void sql_text(const char *db, const char *sql, char *out, size_t len)
+{
+	sqlite3 *h = NULL;
+	sqlite3_stmt *st = NULL;
+
+	out[0] = '\0';
+	if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+		TEST_FAIL_("open %s", db);
+	if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) != SQLITE_OK)
+		TEST_FAIL_("prepare %s: %s", sql, sqlite3_errmsg(h));
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+		snprintf(out, len, "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+}
+
+/* The error output of a failed command: exactly one line, "weft ...". */
+static void assert_one_line_error(const struct run_result *r)
+{
+	if (count_lines(r->err) != 1 || strncmp(r->err, "weft", 4) != 0)
+		TEST_FAIL_("expected one error line starting with 'weft', got: [%s]", r->err);
+}
+
+/* Parses "weft record: N events, M tasks (F failed)". */
+static void parse_summary(const char *out, long long *events, long long *tasks, long long *failed)
+{
+	const char *p = strstr(out, " events, ");
+	if (!p)
+		TEST_FAIL_("no summary line in: [%s]", out);
+	while (p > out && p[-1] != ' ')
+		p--;
+	if (sscanf(p, "%lld events, %lld task%*[s] (%lld failed)", events, tasks, failed) != 3 &&
+	    sscanf(p, "%lld events, %lld task (%lld failed)", events, tasks, failed) != 3)
+		TEST_FAIL_("cannot parse summary: [%s]", p);
+}
+
+TEST_IMPL(help_for_every_command)
+{
+	static const char *const cmds[] = { "record", "attach", "import", "query", "doctor" };
+	struct run_result r;
+
+	setup();
+	ASSERT_EQ(WEFT(&r, 10, "--help"), 0);
+	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+		if (!strstr(r.out, cmds[i]))
+			TEST_FAIL_("weft --help does not list %s", cmds[i]);
+	proc_result_free(&r);
+	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+		char want[64];
+		ASSERT_EQ(WEFT(&r, 10, (char *)cmds[i], "--help"), 0);
+		snprintf(want, sizeof want, "usage: weft %s", cmds[i]);
+		if (strncmp(r.out, want, strlen(want)) != 0)
+			TEST_FAIL_("weft %s --help: [%s]", cmds[i], r.out);
+		ASSERT(count_lines(r.out) >= 5);
+		proc_result_free(&r);
+	}
+	teardown();
+	return 0;
+}
+
+TEST_IMPL(bad_arguments_are_usage_errors)
+{
+	static const char *const cases[][4] = {
+		{ "record", NULL },
+		{ "record", "--rotate", "fast", "true" },
+		{ "attach", NULL },
+		{ "attach", "abc", NULL },
+		{ "attach", "0", NULL },
+		{ "attach", "123", "--for", "soon" },
+		{ "import", NULL },
+		{ "query", NULL },
+		{ "query", "--format", "xml", "select 1" },
+		{ "no-such-command", NULL },
+	};
+	struct run_result r;
+
+	setup();
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *args[5] = { 0 };
+		for (int j = 0; j < 4 && cases[i][j]; j++)
+			args[j] = (char *)cases[i][j];
+		if (weft(&r, 10, args) != 2)
+			TEST_FAIL_("case %zu (%s %s): exit %d, want 2", i, cases[i][0],
+				   cases[i][1] ? cases[i][1] : "", proc_exit_code(&r));
+		assert_one_line_error(&r);
+		proc_result_free(&r);
+	}
+	/* a pid that does not exist is not a usage error: exit 1, named */
+	ASSERT_EQ(WEFT(&r, 10, "attach", "4000000"), 1);
+	assert_one_line_error(&r);
+	ASSERT(strstr(r.err, "no such process") != NULL);
+	proc_result_free(&r);
+	teardown();
+	return 0;
+}
+
+TEST_IMPL(record_missing_command_leaves_nothing)
+{
+	struct run_result r;
+
+	setup();
+	ASSERT_EQ(WEFT(&r, 30, "record", "-o", path_in("x.db"), "--", "/no/such/program"), 1);
+	assert_one_line_error(&r);
+	ASSERT(strstr(r.err, "No such file") != NULL);
+	ASSERT(access(path_in("x.db"), F_OK) != 0);
+	proc_result_free(&r);
+	teardown();
+	return 0;
+}
+
+/* Finds the directory `weft record --keep-trace` printed. */
+static void kept_trace(const char *out, char *dir, size_t len)
+{
+	const char *p = strstr(out, "trace kept in ");
+	size_t n;
+
+	if (!p)
+		TEST_FAIL_("no 'trace kept in' in: [%s]", out);
+	p += strlen("trace kept in ");
+	n = strcspn(p, "\n");
+	snprintf(dir, len, "%.*s", (int)n, p);
+}
+
+/* babeltrace2 DIR: its lines, the independent reading of the trace. */
+static char *babeltrace(const char *dir)
+{
+	char *argv[] = { "babeltrace2", (char *)dir, NULL };
+	struct run_result r;
+
+	if (proc_run(argv, NULL, 120, &r) != 0 || proc_exit_code(&r) != 0)
+		TEST_FAIL_("babeltrace2 %s failed: %s", dir, r.err);
+	free(r.err);
+	return r.out;
+}
+
+TEST_IMPL(record_every_example)
+{
+	char list[] = WEFT_EXAMPLES;
+	struct run_result r;
+	int n = 0;
+
+	setup();
+	for (char *name = strtok(list, " "); name; name = strtok(NULL, " ")) {
+		char exe[512], dir[1024], db[600], sql[256];
+		long long events, tasks, failed;
+		char *bt;
+
+		snprintf(exe, sizeof exe, "%s/%s", WEFT_EXAMPLES_DIR, name);
+		snprintf(db, sizeof db, "%s/%s.db", tmpdir, name);
+		if (WEFT(&r, 60, "record", "--keep-trace", "-o", db, "--", exe) != 0)
+			TEST_FAIL_("weft record -- %s: exit %d: %s", name, proc_exit_code(&r), r.err);
+		/* the example's own one line, then the summary */
+		if (strncmp(r.out, name, strlen(name)) != 0)
+			TEST_FAIL_("%s: its own line is missing: [%s]", name, r.out);
+		parse_summary(r.out, &events, &tasks, &failed);
+		if (!strstr(r.out, "loss: none"))
+			TEST_FAIL_("%s: loss reported: [%s]", name, r.out);
+		kept_trace(r.out, dir, sizeof dir);
+		bt = babeltrace(dir);
+		/* every weft event babeltrace2 reads was stored and counted */
+		ASSERT_EQ(events, count_matching(bt, " weft:"));
+		ASSERT_EQ(tasks, count_matching(bt, " weft:task_new:"));
+		ASSERT_EQ(failed, count_matching(bt, "status = ( \"error\""));
+		ASSERT_EQ(sql_int(db, "SELECT count(*) FROM tasks WHERE created_ns IS NOT NULL"),
+			  count_matching(bt, " weft:task_new:"));
+		ASSERT_EQ(sql_int(db, "SELECT count(*) FROM tasks WHERE ended_ns IS NOT NULL"),
+			  count_matching(bt, " weft:task_end:"));
+		ASSERT_EQ(sql_int(db, "SELECT count(*) FROM contexts WHERE created_ns IS NOT NULL"),
+			  count_matching(bt, " weft:context_new:"));
+		ASSERT_EQ(sql_int(db, "SELECT count(*) FROM processes"), 1);
+		snprintf(sql, sizeof sql, "SELECT count(*) FROM processes WHERE name LIKE '%.10s%%'",
+			 name);
+		ASSERT_EQ(sql_int(db, sql), 1);
+		free(bt);
+		proc_result_free(&r);
+		n++;
+	}
+	ASSERT_EQ(n, 16);
+	teardown();
+	return 0;
+}
+
+TEST_IMPL(attach_mid_run)
+{
+	char *argv[] = { SEQ_TASKS, "200", "50", NULL }; /* 4 s at 50 tasks/s */
+	char pid[32], db[600];
+	struct run_result r;
+	int64_t count, lo, hi;
+	pid_t p;
+
+	setup();
+	snprintf(db, sizeof db, "%s/attach.db", tmpdir);
+	p = proc_spawn(argv, NULL, NULL, NULL);
+	ASSERT_GT(p, 0);
+	usleep(1000000);
+	snprintf(pid, sizeof pid, "%d", (int)p);
+	ASSERT_EQ(WEFT(&r, 30, "attach", pid, "--for", "1500ms", "-o", db), 0);
+	ASSERT(proc_wait(p, 10000) >= 0);
+	count = sql_int(db, "SELECT count(*) FROM tasks");
+	lo = sql_int(db, "SELECT min(task) FROM tasks");
+	hi = sql_int(db, "SELECT max(task) FROM tasks");
+	fprintf(stderr, "# attached: tasks %lld..%lld (%lld)\n", (long long)lo, (long long)hi,
+		(long long)count);
+	ASSERT_GT(lo, 1);           /* it started mid-run */
+	ASSERT_LT(hi, 200);         /* and stopped before the end */
+	ASSERT_EQ(hi - lo + 1, count); /* with no gap in between */
+	ASSERT_GE(count, 40);       /* >= 0.8 s worth at 50/s */
+	proc_result_free(&r);
+	teardown();
+	return 0;
+}
+
+TEST_IMPL(sigkill_traced_program)
+{
+	char *argv[] = { WEFT_BIN, "record", NULL, NULL, "--", SEQ_TASKS, "5000", "0", "--hold",
+			 NULL };
+	char buf[4096] = "", env_tmp[300];
+	char *env[] = { env_tmp, NULL };
+	int fd, status;
+	pid_t w, child;
+
+	setup();
+	snprintf(env_tmp, sizeof env_tmp, "TMPDIR=%s", tmpdir);
+	argv[2] = "-o";
+	argv[3] = path_in("kill.db");
+	w = proc_spawn(argv, env, &fd, path_in("err.txt"));
+	ASSERT_GT(w, 0);
+	ASSERT_EQ(proc_read_until(fd, "ready 5000", 30000, buf, sizeof buf), 0);
+	child = proc_child_of(w);
+	ASSERT_GT(child, 0);
+	ASSERT_EQ(kill(child, SIGKILL), 0);
+	ASSERT_EQ(proc_read_until(fd, "store ", 30000, buf, sizeof buf), 0);
+	status = proc_wait(w, 30000);
+	ASSERT(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ASSERT(strstr(buf, "killed by signal 9") != NULL);
+	/* every task it emitted before the kill is stored, once */
+	ASSERT_EQ(sql_int(argv[3], "SELECT count(*) FROM tasks"), 5000);
+	ASSERT_EQ(sql_int(argv[3], "SELECT count(DISTINCT task) FROM tasks"), 5000);
+	ASSERT_EQ(sql_int(argv[3], "SELECT max(task) FROM tasks"), 5000);
+	ASSERT_EQ(sql_int(argv[3], "SELECT count(*) FROM tasks WHERE ended_ns IS NULL"), 0);
+	close(fd);
+	teardown();
+	return 0;
+}
+
+TEST_IMPL(sigkill_weft_then_import_completes)
+{
+	char *argv[] = { WEFT_BIN, "record", "--rotate", "200ms", "-o", NULL, "--", SEQ_TASKS,
+			 "3000", "1000", NULL };
+	char env_tmp[300], pattern[600], name[256], check[64], sql[128];
+	char *env[] = { env_tmp, NULL };
+	const char *db = path_in("k.db");
+	struct run_result r;
+	int64_t before;
+	glob_t g;
+	pid_t w, child;
+
+	setup();
+	snprintf(env_tmp, sizeof env_tmp, "TMPDIR=%s", tmpdir);
+	argv[5] = (char *)db;
+	w = proc_spawn(argv, env, NULL, path_in("err.txt"));
+	ASSERT_GT(w, 0);
+	usleep(1600000); /* seq-tasks runs 3 s; several 200 ms chunks are in */
+	child = proc_child_of(w);
+	ASSERT_GT(child, 0);
+	ASSERT_EQ(kill(w, SIGKILL), 0);
+	ASSERT(proc_wait(w, 5000) >= 0);
+	/* the traced program is unaffected: it finishes its 3000 tasks */
+	for (int i = 0; i < 100 && kill(child, 0) == 0; i++)
+		usleep(100000);
+	ASSERT(kill(child, 0) != 0);
+	before = sql_int(db, "SELECT count(*) FROM tasks");
+	fprintf(stderr, "# tasks in the store when weft was killed: %lld\n", (long long)before);
+	ASSERT_GT(before, 0);
+	ASSERT_LT(before, 3000);
+
+	/* the LTTng session outlives weft: destroy it (its final rotation
+	 * archives the last chunk), then import the directory weft left */
+	snprintf(pattern, sizeof pattern, "%s/weft-rec.*/weft-%d-*", tmpdir, (int)w);
+	ASSERT_EQ(glob(pattern, 0, NULL, &g), 0);
+	ASSERT_EQ(g.gl_pathc, 1);
+	snprintf(name, sizeof name, "%s", strrchr(g.gl_pathv[0], '/') + 1);
+	{
+		char *d[] = { "lttng", "destroy", name, NULL };
+		struct run_result dr;
+		ASSERT_EQ(proc_run(d, NULL, 30, &dr), 0);
+		ASSERT_EQ(proc_exit_code(&dr), 0);
+		proc_result_free(&dr);
+	}
+	ASSERT_EQ(WEFT(&r, 60, "import", g.gl_pathv[0], "-o", (char *)db), 0);
+	proc_result_free(&r);
+	ASSERT_EQ(sql_int(db, "SELECT count(*) FROM tasks"), 3000);
+	ASSERT_EQ(sql_int(db, "SELECT count(DISTINCT task) FROM tasks"), 3000);
+	ASSERT_EQ(sql_int(db, "SELECT min(task) FROM tasks"), 1);
+	ASSERT_EQ(sql_int(db, "SELECT max(task) FROM tasks"), 3000);
+	ASSERT_EQ(sql_int(db, "SELECT count(*) FROM sessions"), 1);
+	sql_text(db, "PRAGMA integrity_check", check, sizeof check);
+	ASSERT_STR_EQ(check, "ok");
+	/* importing again changes nothing */
+	ASSERT_EQ(WEFT(&r, 60, "import", g.gl_pathv[0], "-o", (char *)db), 0);
+	ASSERT(strstr(r.out, "already") != NULL);
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM tasks");
+	ASSERT_EQ(sql_int(db, sql), 3000);
+	proc_result_free(&r);
+	globfree(&g);
+	teardown();
+	return 0;
+}
+
+TEST_IMPL(import_refuses_bad_input)
+{
+	char *rec[] = { "record", "--keep-trace", "-o", NULL, "--", SEQ_TASKS, "100", "0", NULL };
+	char dir[1024], cmd[2048], stream[1100];
+	struct run_result r;
+	glob_t g;
+
+	setup();
+	/* a regular file, an empty directory */
+	ASSERT_EQ(system("true"), 0);
+	{
+		FILE *f = fopen(path_in("file.txt"), "w");
+		ASSERT_NOT_NULL(f);
+		fputs("not a trace\n", f);
+		fclose(f);
+	}
+	ASSERT_EQ(WEFT(&r, 30, "import", path_in("file.txt"), "-o", path_in("a.db")), 1);
+	assert_one_line_error(&r);
+	proc_result_free(&r);
+	ASSERT_EQ(mkdir(path_in("empty"), 0755), 0);
+	ASSERT_EQ(WEFT(&r, 30, "import", path_in("empty"), "-o", path_in("a.db")), 1);
+	assert_one_line_error(&r);
+	proc_result_free(&r);
+	ASSERT(access(path_in("a.db"), F_OK) != 0);
+
+	/* a real trace, then a truncated copy of it */
+	rec[3] = path_in("good.db");
+	ASSERT_EQ(weft(&r, 60, rec), 0);
+	kept_trace(r.out, dir, sizeof dir);
+	proc_result_free(&r);
+	snprintf(cmd, sizeof cmd, "cp -r '%s' '%s'", dir, path_in("trunc"));
+	ASSERT_EQ(system(cmd), 0);
+	snprintf(stream, sizeof stream, "%s/archives/*/ust/uid/*/64-bit/weft_*", path_in("trunc"));
+	ASSERT_EQ(glob(stream, 0, NULL, &g), 0);
+	for (size_t i = 0; i < g.gl_pathc; i++) {
+		struct stat sb;
+		ASSERT_EQ(stat(g.gl_pathv[i], &sb), 0);
+		if (sb.st_size > 100)
+			ASSERT_EQ(truncate(g.gl_pathv[i], sb.st_size / 2 + 7), 0);
+	}
+	globfree(&g);
+	ASSERT_EQ(WEFT(&r, 30, "import", path_in("trunc"), "-o", path_in("t.db")), 1);
+	assert_one_line_error(&r);
+	ASSERT(strstr(r.err, "Cannot decode trace") != NULL);
+	ASSERT(access(path_in("t.db"), F_OK) != 0);
+	proc_result_free(&r);
+
+	/* a valid CTF trace without weft events */
+	snprintf(cmd, sizeof cmd,
+		 "lttng create wt-nw-%d --output='%s' >/dev/null && "
+		 "lttng enable-event -s wt-nw-%d -u 'lttng_ust_statedump:*' >/dev/null && "
+		 "lttng start wt-nw-%d >/dev/null && %s 10 0 && "
+		 "lttng stop wt-nw-%d >/dev/null; lttng destroy wt-nw-%d >/dev/null",
+		 (int)getpid(), path_in("noweft"), (int)getpid(), (int)getpid(), SEQ_TASKS,
+		 (int)getpid(), (int)getpid());
+	ASSERT_EQ(system(cmd), 0);
+	ASSERT_EQ(WEFT(&r, 30, "import", path_in("noweft"), "-o", path_in("n.db")), 1);
+	assert_one_line_error(&r);
+	ASSERT(strstr(r.err, "not a weft trace") != NULL);
+	ASSERT(access(path_in("n.db"), F_OK) != 0);
+	proc_result_free(&r);
+
+	/* the good one imports, once */
+	ASSERT_EQ(WEFT(&r, 30, "import", dir, "-o", path_in("i.db")), 0);
+	ASSERT_EQ(sql_int(path_in("i.db"), "SELECT count(*) FROM tasks"), 100);
+	proc_result_free(&r);
+	teardown();
+	return 0;
+}
+
+static const struct test_entry tests[] = {
+	TEST_ENTRY(help_for_every_command)
+	TEST_ENTRY(bad_arguments_are_usage_errors)
+	TEST_ENTRY(record_missing_command_leaves_nothing)
+	TEST_ENTRY_TIMEOUT(record_every_example, 600)
+	TEST_ENTRY_TIMEOUT(attach_mid_run, 60)
+	TEST_ENTRY_TIMEOUT(sigkill_traced_program, 90)
+	TEST_ENTRY_TIMEOUT(sigkill_weft_then_import_completes, 120)
+	TEST_ENTRY_TIMEOUT(import_refuses_bad_input, 120)
+};
+TEST_MAIN(tests)
