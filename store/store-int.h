@@ -42,7 +42,9 @@ enum store_link_kind { STORE_LINK_KIND_MAP(STORE__X_LINK) STORE_LINK_KIND_COUNT 
 	  "ORDER BY start_ns DESC, id DESC LIMIT 1") \
 	X(PROC_INSERT, "INSERT INTO processes(session, pid, name, start_ns, marked) " \
 	  "VALUES (?1, ?2, ?3, ?4, ?5)") \
-	X(PROC_ADOPT, "UPDATE processes SET name = ?2, marked = 1 WHERE id = ?1") \
+	X(PROC_ADOPT, "UPDATE processes SET name = CASE WHEN ?3 THEN name ELSE ?2 END, " \
+		       "marked = 1 WHERE id = ?1") \
+	X(PROC_RENAME, "UPDATE processes SET name = ?2 WHERE id = ?1") \
 	X(THREAD_FIND, "SELECT id FROM threads WHERE process = ?1 AND tid = ?2 " \
 	  "ORDER BY id DESC LIMIT 1") \
 	X(THREAD_INSERT, "INSERT INTO threads(process, tid, name, first_ns) " \
@@ -125,6 +127,7 @@ struct store_thread {
 struct store_process {
 	int64_t row;
 	bool marked;
+	bool main_named; /* name taken from the main thread (vtid == vpid) */
 };
 
 struct store_wait {

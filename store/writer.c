@@ -257,6 +257,7 @@ static int proc_new(struct store *st, int32_t vpid, const char *name, int64_t ts
 	p = &w->procs[w->nprocs];
 	p->row = row;
 	p->marked = marked;
+	p->main_named = false;
 	rc = hmap_put(&w->proc_idx, (uint64_t)w->session, (uint32_t)vpid, (int64_t)w->nprocs);
 	if (rc < 0)
 		return store_fail(st, rc, "add process: out of memory");
@@ -1251,6 +1252,20 @@ int store_add_event(struct store *st, const struct store_event *ev)
 	if (rc < 0)
 		goto out;
 	proc = w->procs[pi].row;
+	if (ev->vtid == ev->vpid && !w->procs[pi].main_named && ev->procname && *ev->procname) {
+		/* The main thread's name is the process's name, up to 15 bytes;
+		 * the statedump's comes from LTTng-UST's own thread and is cut at
+		 * 11.  Events of the main thread settle it, once per process. */
+		sqlite3_stmt *s = S(st, PROC_RENAME);
+
+		sqlite3_bind_int64(s, 1, proc);
+		sqlite3_bind_text(s, 2, ev->procname, (int)strnlen(ev->procname, WEFT_STR_MAX),
+				  SQLITE_STATIC);
+		rc = store_step_done(st, s, "name process");
+		if (rc < 0)
+			goto out;
+		w->procs[pi].main_named = true;
+	}
 	rc = thread_get(st, proc, ev->vtid, ev->procname ? ev->procname : "", ev->ts_ns, &th);
 	if (rc < 0)
 		goto out;
@@ -1333,6 +1348,7 @@ int store_process_mark(struct store *st, int32_t vpid, const char *procname, int
 
 		sqlite3_bind_int64(s, 1, w->procs[idx].row);
 		sqlite3_bind_text(s, 2, name, (int)strnlen(name, WEFT_STR_MAX), SQLITE_STATIC);
+		sqlite3_bind_int(s, 3, w->procs[idx].main_named); /* keep the better name */
 		rc = store_step_done(st, s, "mark process");
 		if (rc == 0)
 			w->procs[idx].marked = true;

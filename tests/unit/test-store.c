@@ -75,12 +75,14 @@ static void check_ok(struct store *st, int rc)
 		TEST_FAIL_("store call failed: %d: %s", rc, store_errmsg(st));
 }
 
-/* Events of one process; `pid` and per-thread procname set by the caller. */
+/* Events of one process; `pid` and the main thread's name (which LTTng's
+ * procname context carries for vtid == vpid) set by the caller. */
 static int32_t cur_pid = 100;
+static const char *cur_main = "app";
 
 static const char *thread_name(int32_t tid)
 {
-	return tid == cur_pid ? "app" : "pool-w";
+	return tid == cur_pid ? cur_main : "pool-w";
 }
 
 static void ev(struct store *st, enum weft_event kind, int64_t rel_ts, int32_t tid,
@@ -543,8 +545,10 @@ TEST_IMPL(pid_reuse)
 	/* pid 100 runs "first", exits; a new "second" gets pid 100 again (or
 	 * "first" execs "second"): two process rows, and task id 1 of each is a
 	 * different task. */
+	cur_main = "first";
 	check_ok(st, store_process_mark(st, 100, "first", BASE + 10));
 	EV(st, task_new, 20, 100, 1, 0, 0, 0, 0, 0, "of-first", NULL);
+	cur_main = "second";
 	check_ok(st, store_process_mark(st, 100, "second", BASE + 1000));
 	EV(st, task_new, 1020, 100, 1, 0, 0, 0, 0, 0, "of-second", NULL);
 	EV(st, task_end, 1030, 100, 1, 0, 0, 0, 0, 0, NULL, NULL);
@@ -552,15 +556,26 @@ TEST_IMPL(pid_reuse)
 	/* pid 300: events arrive before its statedump (they race at session
 	 * start): the statedump adopts the implicit row. */
 	cur_pid = 300;
+	cur_main = "prog";
 	EV(st, task_new, 1100, 300, 1, 0, 0, 0, 0, 0, "early", NULL);
 	check_ok(st, store_process_mark(st, 300, "prog", BASE + 1200));
 	EV(st, task_end, 1300, 300, 1, 0, 0, 0, 0, 0, NULL, NULL);
 	/* A second statedump of an announced pid is a new instance. */
 	check_ok(st, store_process_mark(st, 300, "prog", BASE + 5000));
 	EV(st, task_new, 5100, 300, 1, 0, 0, 0, 0, 0, "reborn", NULL);
+	/* pid 400: the statedump names it from LTTng-UST's listener thread, cut
+	 * at 11 bytes; the main thread's events carry the full 15-byte name. */
+	cur_pid = 400;
+	cur_main = "sync-over-async";
+	check_ok(st, store_process_mark(st, 400, "sync-over-a", BASE + 6000));
+	EV(st, task_new, 6100, 401, 9, 0, 0, 0, 0, 0, "on-worker", NULL);
+	EV(st, task_new, 6200, 400, 10, 0, 0, 0, 0, 0, "on-main", NULL);
 	cur_pid = 100;
+	cur_main = "app";
 	check_ok(st, store_chunk_commit(st));
 
+	ASSERT_EQ(q_int(st, "SELECT count(*) FROM processes WHERE pid = 400 AND "
+			    "name = 'sync-over-async'"), 1);
 	ASSERT_EQ(q_int(st, "SELECT count(*) FROM processes WHERE pid = 100"), 2);
 	ASSERT_EQ(q_int(st, "SELECT count(DISTINCT process) FROM tasks t JOIN processes p "
 			    "ON p.id = t.process WHERE p.pid = 100 AND t.task = 1"), 2);
