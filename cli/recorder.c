@@ -4,6 +4,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <lttng/lttng.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +17,36 @@
 #include "cli.h"
 #include "progress.h"
 #include "recorder.h"
+
+/*
+ * Sessions named weft-<pid>-<time> whose weft process is gone were left by a
+ * recorder that was killed: they would record forever.  Destroy them (their
+ * final rotation archives the last chunk) and say where their trace is, so
+ * that `weft import` can complete that recording.
+ */
+static void reap_orphans(const char *cmd)
+{
+	struct lttng_session *sessions = NULL;
+	int n = lttng_list_sessions(&sessions);
+	char err[512];
+
+	for (int i = 0; i < n; i++) {
+		int pid;
+		long long t;
+		char tail;
+
+		if (sscanf(sessions[i].name, "weft-%d-%lld%c", &pid, &t, &tail) != 2 || pid <= 0 ||
+		    pid == getpid() || kill(pid, 0) == 0 || errno != ESRCH)
+			continue;
+		if (rec_session_destroy_orphan(sessions[i].name, err, sizeof err) == 0)
+			fprintf(stderr, "weft %s: destroyed session %s left by a weft process that "
+					"died; its trace is in %s (weft import %s)\n",
+				cmd, sessions[i].name, sessions[i].path, sessions[i].path);
+		else
+			fprintf(stderr, "weft %s: %s\n", cmd, err);
+	}
+	free(sessions);
+}
 
 int recorder_start(struct recorder *r, const struct recorder_opts *o)
 {
@@ -36,6 +68,7 @@ int recorder_start(struct recorder *r, const struct recorder_opts *o)
 		cli_error(o->cmd, "%s", err);
 		return rc;
 	}
+	reap_orphans(o->cmd);
 	snprintf(r->base, sizeof r->base, "%s/weft-rec.XXXXXX",
 		 getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	if (!mkdtemp(r->base)) {

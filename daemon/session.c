@@ -1192,6 +1192,27 @@ void rec_session_destroy(struct rec_session *s)
 	free(s);
 }
 
+int rec_session_destroy_orphan(const char *name, char *err, size_t errlen)
+{
+	struct lttng_destruction_handle *dh = NULL;
+	char tname[LTTNG_NAME_MAX + 32];
+	int rc = 0, ret;
+
+	rec_ignore_sigpipe();
+	ret = lttng_destroy_session_ext(name, &dh);
+	if (ret != LTTNG_OK) {
+		rc = rec_errno(ret);
+		rec_msg(err, errlen, "Cannot destroy session: %s: session=%s", rec_strerror(ret),
+			name);
+	} else if (dh) {
+		lttng_destruction_handle_wait_for_completion(dh, REC_DESTROY_WAIT_MS);
+	}
+	lttng_destruction_handle_destroy(dh);
+	snprintf(tname, sizeof tname, REC_TRIGGER_PREFIX "%s", name);
+	rec_remove_stale_trigger(tname);
+	return rc;
+}
+
 const char *rec_session_name(const struct rec_session *s)
 {
 	return s ? s->name : "";

@@ -185,6 +185,11 @@ int rec_session_discarded(struct rec_session *s, uint64_t *events, uint64_t *pac
  * and frees everything.  Archived chunks stay on disk.  NULL is a no-op. */
 void rec_session_destroy(struct rec_session *s);
 
+/* Destroys a session this process did not create — one left behind by a
+ * recorder that died — and removes its rotation trigger.  Destroying runs the
+ * session's final rotation, so its last chunk lands in archives/ too. */
+int rec_session_destroy_orphan(const char *name, char *err, size_t errlen);
+
 const char *rec_session_name(const struct rec_session *s);
 
 /* The message of the last failed call on s ("" if none). */

@@ -336,53 +336,66 @@ TEST_IMPL(sigkill_traced_program)
 TEST_IMPL(sigkill_weft_then_import_completes)
 {
 	char *argv[] = { WEFT_BIN, "record", "--rotate", "200ms", "-o", NULL, "--", SEQ_TASKS,
-			 "3000", "1000", NULL };
+			 "10000", "1000", NULL };
 	char env_tmp[300], pattern[600], name[256], check[64], sql[128];
 	char *env[] = { env_tmp, NULL };
-	const char *db = path_in("k.db");
+	const char *db;
 	struct run_result r;
 	int64_t before;
 	glob_t g;
 	pid_t w, child;
 
 	setup();
+	db = path_in("k.db");
 	snprintf(env_tmp, sizeof env_tmp, "TMPDIR=%s", tmpdir);
 	argv[5] = (char *)db;
 	w = proc_spawn(argv, env, NULL, path_in("err.txt"));
 	ASSERT_GT(w, 0);
-	usleep(1600000); /* seq-tasks runs 3 s; several 200 ms chunks are in */
+	/* seq-tasks runs 10 s: kill weft once a chunk is committed */
+	for (int i = 0; i < 200 && access(db, F_OK) != 0; i++)
+		usleep(50000);
+	for (int i = 0; i < 200 && sql_int(db, "SELECT count(*) FROM chunks") < 1; i++)
+		usleep(50000);
 	child = proc_child_of(w);
 	ASSERT_GT(child, 0);
 	ASSERT_EQ(kill(w, SIGKILL), 0);
 	ASSERT(proc_wait(w, 5000) >= 0);
-	/* the traced program is unaffected: it finishes its 3000 tasks */
-	for (int i = 0; i < 100 && kill(child, 0) == 0; i++)
+	/* the traced program is unaffected: it finishes its 10000 tasks */
+	for (int i = 0; i < 150 && kill(child, 0) == 0; i++)
 		usleep(100000);
 	ASSERT(kill(child, 0) != 0);
 	before = sql_int(db, "SELECT count(*) FROM tasks");
-	fprintf(stderr, "# tasks in the store when weft was killed: %lld\n", (long long)before);
+	fprintf(stderr, "# tasks in the store when weft was killed: %lld (processes %lld, "
+			"max task %lld)\n", (long long)before,
+		(long long)sql_int(db, "SELECT count(*) FROM processes"),
+		(long long)sql_int(db, "SELECT max(task) FROM tasks"));
 	ASSERT_GT(before, 0);
-	ASSERT_LT(before, 3000);
+	ASSERT_LT(before, 10000);
 
-	/* the LTTng session outlives weft: destroy it (its final rotation
-	 * archives the last chunk), then import the directory weft left */
+	/* the LTTng session outlives weft; the next weft record destroys it
+	 * (its final rotation archives the last chunk) and says where the
+	 * trace is; importing that directory completes the recording */
 	snprintf(pattern, sizeof pattern, "%s/weft-rec.*/weft-%d-*", tmpdir, (int)w);
 	ASSERT_EQ(glob(pattern, 0, NULL, &g), 0);
 	ASSERT_EQ(g.gl_pathc, 1);
 	snprintf(name, sizeof name, "%s", strrchr(g.gl_pathv[0], '/') + 1);
+	ASSERT_EQ(WEFT(&r, 60, "record", "-o", path_in("other.db"), "--", "true"), 0);
+	if (!strstr(r.err, name) || !strstr(r.err, "died"))
+		TEST_FAIL_("the orphaned session %s was not reaped: [%s]", name, r.err);
+	proc_result_free(&r);
 	{
-		char *d[] = { "lttng", "destroy", name, NULL };
-		struct run_result dr;
-		ASSERT_EQ(proc_run(d, NULL, 30, &dr), 0);
-		ASSERT_EQ(proc_exit_code(&dr), 0);
-		proc_result_free(&dr);
+		char *l[] = { "lttng", "list", name, NULL };
+		struct run_result lr;
+		ASSERT_EQ(proc_run(l, NULL, 30, &lr), 0);
+		ASSERT_NE(proc_exit_code(&lr), 0); /* gone */
+		proc_result_free(&lr);
 	}
 	ASSERT_EQ(WEFT(&r, 60, "import", g.gl_pathv[0], "-o", (char *)db), 0);
 	proc_result_free(&r);
-	ASSERT_EQ(sql_int(db, "SELECT count(*) FROM tasks"), 3000);
-	ASSERT_EQ(sql_int(db, "SELECT count(DISTINCT task) FROM tasks"), 3000);
+	ASSERT_EQ(sql_int(db, "SELECT count(*) FROM tasks"), 10000);
+	ASSERT_EQ(sql_int(db, "SELECT count(DISTINCT task) FROM tasks"), 10000);
 	ASSERT_EQ(sql_int(db, "SELECT min(task) FROM tasks"), 1);
-	ASSERT_EQ(sql_int(db, "SELECT max(task) FROM tasks"), 3000);
+	ASSERT_EQ(sql_int(db, "SELECT max(task) FROM tasks"), 10000);
 	ASSERT_EQ(sql_int(db, "SELECT count(*) FROM sessions"), 1);
 	sql_text(db, "PRAGMA integrity_check", check, sizeof check);
 	ASSERT_STR_EQ(check, "ok");
@@ -390,7 +403,7 @@ TEST_IMPL(sigkill_weft_then_import_completes)
 	ASSERT_EQ(WEFT(&r, 60, "import", g.gl_pathv[0], "-o", (char *)db), 0);
 	ASSERT(strstr(r.out, "already") != NULL);
 	snprintf(sql, sizeof sql, "SELECT count(*) FROM tasks");
-	ASSERT_EQ(sql_int(db, sql), 3000);
+	ASSERT_EQ(sql_int(db, sql), 10000);
 	proc_result_free(&r);
 	globfree(&g);
 	teardown();
