@@ -30,7 +30,7 @@
 
 struct gallery {
 	weft_ctx_t *ui, *pool;
-	weft_cts_t *window;
+	weft_cts_t *window, *budget; /* budget: the search's, which it polls */
 	weft_future_t *done;
 	atomic_int pending;        /* results still to show: gallery, search, avatar, telemetry */
 	atomic_int telemetry_errors;
@@ -174,22 +174,21 @@ static int start_search(struct gallery *g)
 {
 	struct weft_opts opts = { .name = "search" };
 	weft_future_t *s = NULL, *show = NULL;
-	weft_cts_t *budget;
-	int err = 0;
+	int err;
 
-	budget = weft_cts_new_linked(&g->window, 1);
-	if (!budget)
+	/* A 30 ms budget, and the window's closing, both stop the search. */
+	g->budget = weft_cts_new_linked(&g->window, 1);
+	if (!g->budget)
 		return -errno;
-	opts.token = budget;
-	if (weft_cts_cancel_after(budget, EX_MS(30)) != 0 ||
-	    !(s = weft_run(g->pool, search, budget, &opts)) ||
-	    !(show = weft_then(s, g->ui, show_results, g,
-			       &(struct weft_opts){ .name = "show_results" })))
-		err = errno ? -errno : -ENOMEM;
+	opts.token = g->budget;
+	err = weft_cts_cancel_after(g->budget, EX_MS(30));
+	if (!err && !(s = weft_run(g->pool, search, g->budget, &opts)))
+		err = -errno;
+	if (!err && !(show = weft_then(s, g->ui, show_results, g,
+				       &(struct weft_opts){ .name = "show_results" })))
+		err = -errno;
 	weft_future_release(s);
 	weft_future_release(show);
-	/* The search task holds the token until it ends. */
-	weft_cts_release(budget);
 	return err;
 }
 
@@ -248,8 +247,13 @@ int main(void)
 	g.pool = weft_pool_new("pool", 2);
 	g.window = weft_cts_new("gallery window");
 	g.done = weft_promise_new(&(struct weft_opts){ .name = "gallery ready" });
-	if (!g.ui || !g.pool || !g.window || !g.done || weft_loop_start(g.ui) != 0) {
+	if (!g.ui || !g.pool || !g.window || !g.done) {
 		ex_fail(PROG, "set up", errno);
+		goto out;
+	}
+	err = weft_loop_start(g.ui);
+	if (err) {
+		ex_fail(PROG, "start the ui loop", err);
 		goto out;
 	}
 	weft_set_detached_error_handler(log_detached_failure, &g);
@@ -288,6 +292,8 @@ out:
 	weft_future_release(g.timeout);
 	if (g.race)
 		weft_cts_release(g.race);
+	if (g.budget)
+		weft_cts_release(g.budget);
 	if (g.window)
 		weft_cts_release(g.window);
 	weft_rt_shutdown();

@@ -118,8 +118,13 @@ int main(void)
 	dl.ui = weft_loop_new("ui");
 	dl.io = weft_pool_new("io", 2);
 	dl.done = weft_promise_new(&(struct weft_opts){ .name = "download" });
-	if (!dl.ui || !dl.io || !dl.done || weft_loop_start(dl.ui) != 0) {
+	if (!dl.ui || !dl.io || !dl.done) {
 		ex_fail(PROG, "set up", errno);
+		goto out;
+	}
+	err = weft_loop_start(dl.ui);
+	if (err) {
+		ex_fail(PROG, "start the ui loop", err);
 		goto out;
 	}
 	t0 = ex_now_ns();

@@ -85,7 +85,7 @@ enum weft_shutdown {
  * threads (running items finish first).  Idempotent.  Must not be called from
  * one of the context's own threads (-EDEADLK).  Emits worker_state(stop). */
 int weft_ctx_shutdown(weft_ctx_t *ctx, enum weft_shutdown how);
-/* Shuts down (DRAIN) if needed and frees the context. */
+/* Shuts down (DRAIN) if needed and frees the context.  NULL is a no-op. */
 void weft_ctx_free(weft_ctx_t *ctx);
 
 uint64_t weft_ctx_id(const weft_ctx_t *ctx);
@@ -113,10 +113,13 @@ enum weft_opt_flags {
 	WEFT_INLINE_IF_DONE = 1u << 1,
 };
 
-/* Optional settings for creating a future; pass NULL for defaults. */
+/* Optional settings for creating a future; pass NULL for defaults.  The
+ * convenience macros take it variadically, so a compound literal works:
+ *   weft_run(pool, fn, arg, &(struct weft_opts){ .name = "x", .token = t }) */
 struct weft_opts {
 	const char *name;       /* shown in traces; default: the function's role */
-	weft_cts_t *token;      /* cancellation token carried by the task, or NULL */
+	weft_cts_t *token;      /* cancellation token carried by the task, or NULL;
+				 * the task holds its own reference until freed */
 	enum weft_task_kind kind; /* 0 = WEFT_TASK_TASK / _CONTINUATION as fits */
 	unsigned flags;         /* enum weft_opt_flags */
 };
@@ -127,14 +130,14 @@ struct weft_opts {
  * task_schedule, then task_start/task_end on a worker. */
 weft_future_t *weft_run_at(weft_ctx_t *ctx, weft_work_fn fn, void *arg,
 			   const struct weft_opts *opts, const char *site);
-#define weft_run(ctx, fn, arg, opts) weft_run_at((ctx), (fn), (arg), (opts), WEFT_SITE)
+#define weft_run(ctx, fn, arg, ...) weft_run_at((ctx), (fn), (arg), (__VA_ARGS__), WEFT_SITE)
 
 /* Fire-and-forget: like weft_run, but nobody gets the future (kind DETACHED).
  * If it fails and no detached-error handler is installed, its error is never
  * observed and error_unobserved is emitted when it is released. */
 int weft_spawn_at(weft_ctx_t *ctx, weft_work_fn fn, void *arg,
 		  const struct weft_opts *opts, const char *site);
-#define weft_spawn(ctx, fn, arg, opts) weft_spawn_at((ctx), (fn), (arg), (opts), WEFT_SITE)
+#define weft_spawn(ctx, fn, arg, ...) weft_spawn_at((ctx), (fn), (arg), (__VA_ARGS__), WEFT_SITE)
 /* Called (on the failing task's thread) for every detached task that ends in
  * error; it may read the error, which observes it.  NULL removes it. */
 typedef void (*weft_detached_error_fn)(weft_future_t *f, void *arg);
@@ -147,16 +150,16 @@ void weft_set_detached_error_handler(weft_detached_error_fn fn, void *arg);
  * is posted to a context other than the one the antecedent completed on. */
 weft_future_t *weft_then_at(weft_future_t *antecedent, weft_ctx_t *ctx, weft_cont_fn fn,
 			    void *arg, const struct weft_opts *opts, const char *site);
-#define weft_then(ante, ctx, fn, arg, opts) \
-	weft_then_at((ante), (ctx), (fn), (arg), (opts), WEFT_SITE)
+#define weft_then(ante, ctx, fn, arg, ...) \
+	weft_then_at((ante), (ctx), (fn), (arg), (__VA_ARGS__), WEFT_SITE)
 
 /* The async wait ("await"): like weft_then, and additionally records that the
  * current task waits asynchronously for `awaited` (wait_begin(mode async) now,
  * wait_end when `awaited` completes). */
 weft_future_t *weft_await_at(weft_future_t *awaited, weft_ctx_t *ctx, weft_cont_fn fn,
 			     void *arg, const struct weft_opts *opts, const char *site);
-#define weft_await(awaited, ctx, fn, arg, opts) \
-	weft_await_at((awaited), (ctx), (fn), (arg), (opts), WEFT_SITE)
+#define weft_await(awaited, ctx, fn, arg, ...) \
+	weft_await_at((awaited), (ctx), (fn), (arg), (__VA_ARGS__), WEFT_SITE)
 
 /* The blocking wait (the `.Result` / `.Wait()` pattern): blocks the calling
  * thread until f completes or timeout_ns passes (< 0: forever).  Emits
@@ -168,7 +171,7 @@ int weft_future_wait(weft_future_t *f, int64_t timeout_ns);
 /* A future completed from outside (an I/O callback, a timer, another
  * library): a promise.  Emits task_new with the given kind (default IO). */
 weft_future_t *weft_promise_new_at(const struct weft_opts *opts, const char *site);
-#define weft_promise_new(opts) weft_promise_new_at((opts), WEFT_SITE)
+#define weft_promise_new(...) weft_promise_new_at((__VA_ARGS__), WEFT_SITE)
 /* Completes a promise: err 0 = ok with value, WEFT_ECANCELED = canceled,
  * other negative = error with msg (copied; may be NULL).  -EALREADY if it was
  * complete already. */
@@ -185,14 +188,14 @@ weft_future_t *weft_delay_at(int64_t delay_ns, weft_cts_t *token, const char *si
  * failed and some were canceled.  Inputs are referenced, not stolen. */
 weft_future_t *weft_when_all_at(weft_future_t *const *fs, size_t n,
 				const struct weft_opts *opts, const char *site);
-#define weft_when_all(fs, n, opts) weft_when_all_at((fs), (n), (opts), WEFT_SITE)
+#define weft_when_all(fs, n, ...) weft_when_all_at((fs), (n), (__VA_ARGS__), WEFT_SITE)
 /* Completes ok as soon as one input completes (whatever its status); its
  * value is that input (a borrowed pointer, valid while you hold the input),
  * weft_when_any_index() its index.  The others keep running: cancel them or
  * wait for them, or they become orphaned work. */
 weft_future_t *weft_when_any_at(weft_future_t *const *fs, size_t n,
 				const struct weft_opts *opts, const char *site);
-#define weft_when_any(fs, n, opts) weft_when_any_at((fs), (n), (opts), WEFT_SITE)
+#define weft_when_any(fs, n, ...) weft_when_any_at((fs), (n), (__VA_ARGS__), WEFT_SITE)
 /* The winning index of a completed when_any, or -1. */
 int weft_when_any_index(weft_future_t *any);
 
@@ -251,6 +254,7 @@ int weft_cts_register(weft_cts_t *cts, weft_cancel_fn cb, void *arg, uint64_t *r
 int weft_cts_unregister(weft_cts_t *cts, uint64_t reg);
 uint64_t weft_cts_id(const weft_cts_t *cts);
 weft_cts_t *weft_cts_ref(weft_cts_t *cts);
+/* Drops a reference (NULL is fine). */
 void weft_cts_release(weft_cts_t *cts);
 
 /* ---- process-wide ---------------------------------------------------------- */
