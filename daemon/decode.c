@@ -754,6 +754,7 @@ static int decode_run(struct decoder *d, bt_value *inputs)
 	const bt_plugin *ctf = NULL, *utils = NULL;
 	const bt_component_source *src = NULL;
 	const bt_component_filter *mux = NULL;
+	uint64_t t, ntraces = bt_value_array_get_length(inputs), muxed = 0;
 	const bt_component_sink *sink = NULL;
 	bt_component_class_sink *sink_cls = NULL;
 	bt_value *params = NULL;
@@ -770,23 +771,12 @@ static int decode_run(struct decoder *d, bt_value *inputs)
 		goto out;
 	rc = -ENOMEM;
 	graph = bt_graph_create(0);
-	params = bt_value_map_create();
 	sink_cls = bt_component_class_sink_create("weft", sink_consume);
-	if (!graph || !params || !sink_cls ||
-	    bt_value_map_insert_entry(params, "inputs", inputs) != BT_VALUE_MAP_INSERT_ENTRY_STATUS_OK ||
+	if (!graph || !sink_cls ||
 	    bt_component_class_sink_set_initialize_method(sink_cls, sink_init) ||
 	    bt_component_class_sink_set_graph_is_configured_method(sink_cls, sink_configured) ||
 	    bt_component_class_sink_set_finalize_method(sink_cls, sink_finalize)) {
 		rc = decode_fail(d, -ENOMEM, "out of memory");
-		goto out;
-	}
-
-	/* A trace src.ctf.fs cannot even open (bad metadata, a stream file
-	 * shorter than its index says) fails here. */
-	if (bt_graph_add_source_component(graph,
-		    bt_plugin_borrow_source_component_class_by_name_const(ctf, "fs"), "src",
-		    params, level, &src) != BT_GRAPH_ADD_COMPONENT_STATUS_OK) {
-		rc = graph_fail(d, -EBADMSG, "corrupt or unreadable CTF trace");
 		goto out;
 	}
 	if (bt_graph_add_filter_component(graph,
@@ -797,16 +787,47 @@ static int decode_run(struct decoder *d, bt_value *inputs)
 		rc = graph_fail(d, -EIO, "cannot build the babeltrace2 graph");
 		goto out;
 	}
-	/* One output port per stream; the muxer adds an input port each time
-	 * one is connected, so port i goes to input i. */
-	nports = bt_component_source_get_output_port_count(src);
-	for (i = 0; i < nports; i++) {
-		if (bt_graph_connect_ports(graph,
-			    bt_component_source_borrow_output_port_by_index_const(src, i),
-			    bt_component_filter_borrow_input_port_by_index_const(mux, i), NULL) !=
-		    BT_GRAPH_CONNECT_PORTS_STATUS_OK) {
-			rc = graph_fail(d, -EIO, "cannot build the babeltrace2 graph");
+	/* One src.ctf.fs per trace: src.ctf.fs (2.0) merges the inputs it is
+	 * given into one trace and refuses traces whose UUIDs differ, which is
+	 * what the traces of two uids (or bitnesses) in one chunk are. */
+	for (t = 0; t < ntraces; t++) {
+		const char *path = bt_value_string_get(
+			bt_value_array_borrow_element_by_index_const(inputs, t));
+		bt_value *one = bt_value_array_create();
+		char name[32];
+
+		bt_value_put_ref(params);
+		params = bt_value_map_create();
+		snprintf(name, sizeof(name), "src-%llu", (unsigned long long)t);
+		if (!one || !params ||
+		    bt_value_array_append_string_element(one, path) !=
+			    BT_VALUE_ARRAY_APPEND_ELEMENT_STATUS_OK ||
+		    bt_value_map_insert_entry(params, "inputs", one) !=
+			    BT_VALUE_MAP_INSERT_ENTRY_STATUS_OK) {
+			bt_value_put_ref(one);
+			rc = decode_fail(d, -ENOMEM, "out of memory");
 			goto out;
+		}
+		bt_value_put_ref(one); /* params holds it */
+		/* A trace src.ctf.fs cannot even open (bad metadata, a stream
+		 * file shorter than its index says) fails here. */
+		if (bt_graph_add_source_component(graph,
+			    bt_plugin_borrow_source_component_class_by_name_const(ctf, "fs"),
+			    name, params, level, &src) != BT_GRAPH_ADD_COMPONENT_STATUS_OK) {
+			rc = graph_fail(d, -EBADMSG, "corrupt or unreadable CTF trace");
+			goto out;
+		}
+		/* One output port per stream; the muxer adds an input port
+		 * each time one is connected, so the next free one is muxed. */
+		nports = bt_component_source_get_output_port_count(src);
+		for (i = 0; i < nports; i++, muxed++) {
+			if (bt_graph_connect_ports(graph,
+				    bt_component_source_borrow_output_port_by_index_const(src, i),
+				    bt_component_filter_borrow_input_port_by_index_const(mux, muxed),
+				    NULL) != BT_GRAPH_CONNECT_PORTS_STATUS_OK) {
+				rc = graph_fail(d, -EIO, "cannot build the babeltrace2 graph");
+				goto out;
+			}
 		}
 	}
 	if (bt_graph_connect_ports(graph, bt_component_filter_borrow_output_port_by_index_const(mux, 0),
