@@ -88,13 +88,27 @@ struct sc_deadlock {
 	int wait_rc;
 };
 
+/* The "I/O" the loop starts: it takes a while, as I/O does, so that the
+ * continuation is registered before it completes (the story this scenario
+ * checks: the pool thread completing it marshals c to the loop). */
+static int w_io(weft_future_t *self, void *arg)
+{
+	struct timespec ts = { 0, 30 * 1000 * 1000 };
+
+	(void)self;
+	(void)arg;
+	while (nanosleep(&ts, &ts) != 0)
+		;
+	return 0;
+}
+
 static int sc_deadlock_item(weft_future_t *self, void *arg)
 {
 	struct sc_deadlock *d = arg;
 	weft_future_t *a;
 
 	(void)self;
-	a = weft_run(d->pool, w_ok, NULL, NULL);
+	a = weft_run(d->pool, w_io, NULL, NULL);
 	if (!a)
 		return -ENOMEM;
 	d->a = weft_future_id(a);
