@@ -207,14 +207,15 @@ int count_lines(const char *s)
 
 int count_matching(const char *s, const char *needle)
 {
+	size_t nlen = strlen(needle);
 	int n = 0;
 
+	/* Search each line on its own: a strstr over the rest of a large
+	 * buffer for every line would be quadratic. */
 	while (s && *s) {
 		const char *e = strchr(s, '\n');
 		size_t len = e ? (size_t)(e - s) : strlen(s);
-		const char *hit = strstr(s, needle);
-		if (hit && hit < s + len)
-			n++;
+		n += memmem(s, len, needle, nlen) != NULL;
 		s += len + (e != NULL);
 	}
 	return n;
