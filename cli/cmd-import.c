@@ -121,6 +121,8 @@ static int import_exec(int argc, char **argv)
 		goto out;
 	}
 	progress_init(&prog, "importing");
+	if (prog.tty)
+		decode_time_range(real, &prog.range_begin, &prog.range_end);
 	t0 = progress_now_ns();
 	for (int c = 0; c < (n ? n : 1); c++) {
 		const char *path = n ? chunks[c] : real;

@@ -924,3 +924,81 @@ out:
 	}
 	return rc;
 }
+
+/* Widens [*begin, *end] by the "range-ns" maps of one trace-infos result. */
+static void widen_range(const bt_value *infos, int64_t *begin, int64_t *end)
+{
+	uint64_t ntr = bt_value_is_array(infos) ? bt_value_array_get_length(infos) : 0;
+
+	for (uint64_t t = 0; t < ntr; t++) {
+		const bt_value *ti = bt_value_array_borrow_element_by_index_const(infos, t);
+		const bt_value *sis = bt_value_is_map(ti)
+			? bt_value_map_borrow_entry_value_const(ti, "stream-infos") : NULL;
+		uint64_t ns = sis && bt_value_is_array(sis) ? bt_value_array_get_length(sis) : 0;
+
+		for (uint64_t s = 0; s < ns; s++) {
+			const bt_value *si = bt_value_array_borrow_element_by_index_const(sis, s);
+			const bt_value *r = bt_value_is_map(si)
+				? bt_value_map_borrow_entry_value_const(si, "range-ns") : NULL;
+			const bt_value *b = r && bt_value_is_map(r)
+				? bt_value_map_borrow_entry_value_const(r, "begin") : NULL;
+			const bt_value *e = r && bt_value_is_map(r)
+				? bt_value_map_borrow_entry_value_const(r, "end") : NULL;
+
+			if (b && bt_value_is_signed_integer(b) &&
+			    (*begin == 0 || bt_value_integer_signed_get(b) < *begin))
+				*begin = bt_value_integer_signed_get(b);
+			if (e && bt_value_is_signed_integer(e) && bt_value_integer_signed_get(e) > *end)
+				*end = bt_value_integer_signed_get(e);
+		}
+	}
+}
+
+int decode_time_range(const char *dir, int64_t *begin, int64_t *end)
+{
+	struct decode_stats st = { 0 };
+	struct decoder d = { .path = dir, .st = &st };
+	const bt_plugin *ctf = NULL;
+	const bt_component_class_source *fs;
+	bt_value *inputs = bt_value_array_create();
+	int rc;
+
+	*begin = *end = 0;
+	rc = inputs ? find_traces(&d, dir, 0, inputs) : -ENOMEM;
+	if (rc < 0 || st.traces == 0 || (rc = find_plugin(&d, "ctf", &ctf)) < 0)
+		goto out;
+	fs = bt_plugin_borrow_source_component_class_by_name_const(ctf, "fs");
+	rc = fs ? 0 : -ELIBACC;
+	/* One query per trace: the ctf source refuses different trace UUIDs in
+	 * one input list. */
+	for (uint64_t i = 0; fs && i < bt_value_array_get_length(inputs); i++) {
+		const bt_value *path = bt_value_array_borrow_element_by_index_const(inputs, i);
+		bt_value *params = bt_value_map_create(), *one = bt_value_array_create();
+		bt_query_executor *q = NULL;
+		const bt_value *res = NULL;
+
+		if (params && one &&
+		    bt_value_array_append_string_element(one, bt_value_string_get(path)) ==
+			    BT_VALUE_ARRAY_APPEND_ELEMENT_STATUS_OK &&
+		    bt_value_map_insert_entry(params, "inputs", one) ==
+			    BT_VALUE_MAP_INSERT_ENTRY_STATUS_OK)
+			q = bt_query_executor_create(
+				bt_component_class_source_as_component_class_const(fs),
+				"babeltrace.trace-infos", params);
+		if (q && bt_query_executor_query(q, &res) == BT_QUERY_EXECUTOR_QUERY_STATUS_OK)
+			widen_range(res, begin, end);
+		else
+			bt_current_thread_clear_error();
+		bt_value_put_ref(res);
+		bt_query_executor_put_ref(q);
+		bt_value_put_ref(params);
+		bt_value_put_ref(one);
+	}
+	rc = *end > *begin ? 0 : -ENODATA;
+out:
+	bt_plugin_put_ref(ctf);
+	bt_value_put_ref(inputs);
+	free(d.ecs);
+	free(d.scs);
+	return rc;
+}

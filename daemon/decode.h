@@ -101,4 +101,11 @@ struct decode_stats {
 int decode_trace(const char *dir, const struct decode_cb *cb, struct decode_stats *st,
 		 char *err, size_t errlen);
 
+/*
+ * The time span of the traces under dir (ns since the Unix epoch), from the
+ * CTF source's packet indexes, without decoding events: for progress bars.
+ * Returns 0, or < 0 when it cannot tell (then both are 0).
+ */
+int decode_time_range(const char *dir, int64_t *begin, int64_t *end);
+
 #endif
