@@ -13,6 +13,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "parse.h" /* parse_duration, parse_uint */
+
 enum {
 	EXIT_OK = 0,
 	EXIT_FAIL = 1,  /* the command ran and failed (or found what --fail-on asks) */
@@ -38,10 +40,6 @@ void cli_print_help(const struct cmd_entry *e);
 bool cli_wants_help(int argc, char **argv);
 const struct cmd_entry *cli_find(const char *name);
 
-/* "1.5s", "200ms", "2m", "10" (seconds) → nanoseconds; -1 on error. */
-int64_t cli_parse_duration(const char *s);
-/* Non-negative integer in [min, max]; returns 0 or -1. */
-int cli_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 
 /* Removes a directory tree (no symlinks followed); 0 or -errno. */
 int cli_rm_rf(const char *path);

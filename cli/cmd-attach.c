@@ -101,7 +101,7 @@ static int attach_exec(int argc, char **argv)
 			}
 			o.out = argv[i];
 		} else if (strcmp(argv[i], "--for") == 0 || strcmp(argv[i], "--grace") == 0) {
-			int64_t ns = i + 1 < argc ? cli_parse_duration(argv[i + 1]) : -1;
+			int64_t ns = i + 1 < argc ? parse_duration(argv[i + 1]) : -1;
 			if (ns <= 0) {
 				cli_error("attach", "Cannot attach: %s needs a duration like 10s or "
 						    "500ms: value=%s", argv[i], i + 1 < argc ? argv[i + 1] : "");
@@ -128,7 +128,7 @@ static int attach_exec(int argc, char **argv)
 		cli_error("attach", "Cannot attach: no PID given (weft attach PID)");
 		return EXIT_USAGE;
 	}
-	if (cli_parse_uint(pidarg, 1, 0x3fffffff, &pidv) != 0) {
+	if (parse_uint(pidarg, 1, 0x3fffffff, &pidv) != 0) {
 		cli_error("attach", "Cannot attach: not a process id: pid=%s", pidarg);
 		return EXIT_USAGE;
 	}

@@ -43,6 +43,7 @@
 #include <unistd.h>
 
 #include "ingest.h"
+#include "parse.h"
 #include "sanitize.h"
 #include "store.h"
 #include "weftd-scan.h"
@@ -470,30 +471,6 @@ out:
 	return rc;
 }
 
-/* "500ms", "1.5s", "2m", "10" (seconds) -> ns; -1 if malformed. */
-static int64_t parse_duration(const char *s)
-{
-	static const struct {
-		const char *suffix;
-		double ns;
-	} units[] = {
-		{ "ns", 1 }, { "us", 1e3 }, { "ms", 1e6 }, { "s", 1e9 }, { "m", 60e9 },
-		{ "h", 3600e9 }, { "", 1e9 },
-	};
-	char *end;
-	double v;
-
-	if (!s || *s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || !isfinite(v) || v < 0)
-		return -1;
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-		if (strcmp(end, units[i].suffix) == 0)
-			return v * units[i].ns > 9.2e18 ? -1 : (int64_t)(v * units[i].ns);
-	return -1;
-}
 
 /* Parses argv into d.  Returns -1 to go on, else the exit status. */
 static int weftd_args(struct weftd *d, int argc, char **argv)
