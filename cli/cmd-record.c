@@ -1,5 +1,6 @@
 /*
- * `weft record [-o FILE] [--lossless] [--rotate SECONDS] -- CMD ARGS`: records
+ * `weft record [-o FILE] [--lossless] [--rotate SECONDS] [--subbuf-size SIZE]
+ * [--num-subbuf N] -- CMD ARGS`: records
  * CMD under a new LTTng session and ingests its trace into a store while it
  * runs (rotation chunks), then prints a summary.
  */
@@ -106,6 +107,31 @@ static int spawn_release(struct child *c)
 	return 0;
 }
 
+/* --subbuf-size (bytes, optional k/M/G suffix, 4 KiB..1 GiB) or --num-subbuf
+ * (2..1024): a power of two either way, as LTTng requires. */
+static int parse_buffer_arg(const char *s, bool size, uint64_t *out)
+{
+	uint64_t v, mult = 1;
+	char num[32];
+	size_t n = strlen(s);
+
+	if (n == 0 || n >= sizeof num)
+		return -1;
+	memcpy(num, s, n + 1);
+	if (size && strchr("kKmMgG", num[n - 1])) {
+		mult = num[n - 1] == 'k' || num[n - 1] == 'K' ? 1ull << 10
+		     : num[n - 1] == 'm' || num[n - 1] == 'M' ? 1ull << 20 : 1ull << 30;
+		num[n - 1] = '\0';
+	}
+	if (parse_uint(num, 1, size ? (1ull << 30) : 1024, &v) < 0)
+		return -1;
+	v *= mult;
+	if ((v & (v - 1)) != 0 || v < (size ? 4096 : 2) || v > (size ? 1ull << 30 : 1024))
+		return -1;
+	*out = v;
+	return 0;
+}
+
 static int record_exec(int argc, char **argv)
 {
 	struct recorder_opts o = { .cmd = "record", .out = "weft.db", .rotate_us = 1000000 };
@@ -131,13 +157,27 @@ static int record_exec(int argc, char **argv)
 		} else if (strcmp(argv[i], "--lossless") == 0) {
 			o.lossless = true;
 		} else if (strcmp(argv[i], "--rotate") == 0) {
-			int64_t ns = i + 1 < argc ? cli_parse_duration(argv[i + 1]) : -1;
+			int64_t ns = i + 1 < argc ? parse_duration(argv[i + 1]) : -1;
 			if (ns < 100000000 || ns > 3600LL * 1000000000) {
 				cli_error("record", "Cannot record: --rotate needs a period from 0.1s "
 						    "to 1h: value=%s", i + 1 < argc ? argv[i + 1] : "");
 				return EXIT_USAGE;
 			}
 			o.rotate_us = ns / 1000;
+			i++;
+		} else if (strcmp(argv[i], "--subbuf-size") == 0 ||
+			   strcmp(argv[i], "--num-subbuf") == 0) {
+			bool size = argv[i][2] == 's';
+			uint64_t v = 0;
+			if (i + 1 == argc || parse_buffer_arg(argv[i + 1], size, &v) < 0) {
+				cli_error("record", "Cannot record: %s needs a power of two %s: "
+						    "value=%s", argv[i],
+					  size ? "from 4k to 1G (bytes; k, M, G suffixes)"
+					       : "from 2 to 1024",
+					  i + 1 < argc ? argv[i + 1] : "");
+				return EXIT_USAGE;
+			}
+			*(size ? &o.subbuf_size : &o.num_subbuf) = v;
 			i++;
 		} else if (strcmp(argv[i], "--preload") == 0) {
 			if (++i == argc) {
@@ -218,7 +258,7 @@ out:
 const struct cmd_entry cmd_record_entry = {
 	.name = "record",
 	.usage = "[-o FILE] [--all] [--lossless] [--rotate PERIOD] [--preload LIB] [--keep-trace]\n"
-		 "                   -- CMD [ARGS...]",
+		 "                   [--subbuf-size SIZE] [--num-subbuf N] -- CMD [ARGS...]",
 	.summary = "Run a command under a new LTTng session and store its weft events.",
 	.help = "Starts a session daemon if none is reachable, creates an LTTng session that\n"
 		"records weft:* events with vpid/vtid/procname context, runs CMD, and ingests\n"
@@ -235,6 +275,11 @@ const struct cmd_entry cmd_record_entry = {
 		"                      when buffers are full (sets LTTNG_UST_ALLOW_BLOCKING=1)\n"
 		"  --rotate PERIOD     rotation period, e.g. 500ms, 2s (default: 1s): how soon\n"
 		"                      events reach the store\n"
+		"  --subbuf-size SIZE  size of one ring sub-buffer, a power of two from 4k to\n"
+		"                      1G (default: 4M); there is one ring buffer per CPU\n"
+		"  --num-subbuf N      sub-buffers per ring buffer, a power of two from 2 to\n"
+		"                      1024 (default: 8); smaller buffers lose events sooner\n"
+		"                      in discard mode, and make --lossless block sooner\n"
 		"  --preload LIB       add LIB to CMD's LD_PRELOAD (e.g. a probe library)\n"
 		"  --keep-trace        keep the LTTng trace (CTF) after ingesting it and print\n"
 		"                      where it is (for babeltrace2 or `weft import`)\n\n"

@@ -88,6 +88,8 @@ int recorder_start(struct recorder *r, const struct recorder_opts *o)
 	ro.rotate_period_us = o->rotate_us;
 	ro.lossless = o->lossless;
 	ro.track_vpid = o->track_vpid;
+	ro.subbuf_size = o->subbuf_size;
+	ro.num_subbuf = o->num_subbuf;
 	rc = rec_session_create(&ro, &r->s, err, sizeof err);
 	if (rc) {
 		cli_error(o->cmd, "%s", err);
@@ -132,9 +134,11 @@ static int ingest_one(struct recorder *r, const char *path)
 	r->session_id = rep.session_id;
 	r->events += rep.written;
 	r->chunks += !rep.skipped;
-	r->trace_discarded_events += rep.dec.discarded_events;
-	r->trace_discarded_packets += rep.dec.discarded_packets;
-	r->trace_loss_unknown += rep.dec.unknown_loss_msgs;
+	if (!rep.skipped) { /* a skipped chunk was decoded only in part, and counted before */
+		r->trace_discarded_events += rep.dec.discarded_events;
+		r->trace_discarded_packets += rep.dec.discarded_packets;
+		r->trace_loss_unknown += rep.dec.unknown_loss_msgs;
+	}
 	if (!r->o.keep_trace)
 		cli_rm_rf(path);
 	return 0;

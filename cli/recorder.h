@@ -25,6 +25,8 @@ struct recorder_opts {
 	int64_t rotate_us;      /* rotation period */
 	int32_t track_vpid;     /* attach: only this process */
 	bool keep_trace;        /* keep the CTF chunks after ingesting them */
+	uint64_t subbuf_size;   /* ring buffer geometry per CPU; 0: session.h's default */
+	uint64_t num_subbuf;
 };
 
 struct recorder {
