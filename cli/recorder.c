@@ -163,8 +163,9 @@ int recorder_poll(struct recorder *r, int timeout_ms)
 			cli_error(r->o.cmd, "%s", rec_session_error(r->s));
 			return rc;
 		}
-		ingest_one(r, path);
-		timeout_ms = 0;
+		/* One chunk per call: the caller checks on the program in between,
+		 * even when chunks complete faster than they are ingested. */
+		return ingest_one(r, path);
 	}
 }
 
@@ -257,9 +258,14 @@ void recorder_summary(struct recorder *r)
 		       r->trace_loss_unknown ? " and losses of unknown size" : "");
 	else
 		printf("weft %s: loss: none (LTTng reports 0 discarded events)\n", r->o.cmd);
-	if (stat(r->o.out, &sb) == 0)
-		printf("weft %s: store %s (%.1f MB)\n", r->o.cmd, r->o.out,
-		       (double)sb.st_size / 1e6);
+	if (stat(r->o.out, &sb) == 0) {
+		/* until the store is closed most of it may still be in the WAL */
+		double bytes = (double)sb.st_size;
+		char wal[4096];
+		if (cli_pathf(wal, sizeof wal, "%s-wal", r->o.out) == 0 && stat(wal, &sb) == 0)
+			bytes += (double)sb.st_size;
+		printf("weft %s: store %s (%.1f MB)\n", r->o.cmd, r->o.out, bytes / 1e6);
+	}
 }
 
 void recorder_free(struct recorder *r)

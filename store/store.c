@@ -8,6 +8,7 @@
  * WAL mode is switched on only after the file has been accepted.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -185,14 +186,25 @@ static int store_tune_writer(struct store *st)
 	return 0;
 }
 
+/* SQLite's global memory statistics take a mutex on every allocation; weft
+ * never reads them.  Turning them off cuts the writer's instructions by ~7 %
+ * (bench-ingest).  It must happen before SQLite initialises: if something in
+ * the process used SQLite first, the call fails harmlessly. */
+static void store_sqlite_config(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 int store_open(const char *path, unsigned flags, struct store **out, char *err,
 	       size_t errlen)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	struct store *st = NULL;
 	int64_t version = 0;
 	int oflags, rc = 0, sqlrc;
 	size_t i;
 
+	pthread_once(&once, store_sqlite_config);
 	if (out)
 		*out = NULL;
 	if (!path || !out || (flags & ~(unsigned)(STORE_CREATE | STORE_READONLY)) ||
