@@ -507,8 +507,9 @@ static bool session_exists(const char *name)
 
 /* A 200 ms rotation period while a process emits 3000 numbered events over
  * 1.5 s: at least two chunks arrive while it runs, stop delivers the last
- * one, no chunk is skipped or repeated, and together they hold every event
- * exactly once. */
+ * one, no chunk is skipped or repeated (the archives/ directory holds exactly
+ * the chunks reported, also after destroy), and together they hold every
+ * event exactly once. */
 TEST_IMPL(rotation_chunks)
 {
 	const long n = 3000;
@@ -551,6 +552,11 @@ TEST_IMPL(rotation_chunks)
 	/* After the final chunk: nothing more, at once. */
 	ASSERT_EQ(rec_session_next_chunk(s, 0, path, sizeof path, &id), -ENODATA);
 	check_chunks(c, out);
+	ASSERT_EQ(count_archives(out), c->n);
+	/* Destroying a stopped and rotated session archives nothing more. */
+	rec_session_destroy(s);
+	g_sess[0] = NULL;
+	ASSERT(!session_exists(name));
 	ASSERT_EQ(count_archives(out), c->n);
 	t = tally_chunks(c, (pid_t[]){ pid, 0 });
 	assert_complete(t, n);
@@ -1233,7 +1239,6 @@ TEST_IMPL(sessiond_ensure)
 	ASSERT_EQ(rec_sessiond_ensure(err, sizeof err), 0);
 	ASSERT_STR_EQ(err, "");
 	as_nobody("/nonexistent", ensure_not_found, msg, sizeof msg);
-	fprintf(stderr, "# %s\n", msg);
 	ASSERT(strncmp(msg, "Cannot start lttng-sessiond: not found in PATH", 46) == 0);
 	ASSERT(strstr(msg, "PATH=/nonexistent hint=install lttng-tools\n") != NULL);
 	ASSERT(strstr(msg, "\nCannot create session: ") != NULL);
