@@ -88,6 +88,23 @@ static int64_t sql_int(const char *db, const char *sql)
 	return v;
 }
 
+/* Like sql_int, but -1 instead of failing while the store is still being
+ * created by another process (no file, no schema yet, locked). */
+static int64_t sql_int_try(const char *db, const char *sql)
+{
+	sqlite3 *h = NULL;
+	sqlite3_stmt *st = NULL;
+	int64_t v = -1;
+
+	if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	return v;
+}
+
 static void sql_text(const char *db, const char *sql, char *out, size_t len)
 {
 	sqlite3 *h = NULL;
@@ -352,9 +369,7 @@ TEST_IMPL(sigkill_weft_then_import_completes)
 	w = proc_spawn(argv, env, NULL, path_in("err.txt"));
 	ASSERT_GT(w, 0);
 	/* seq-tasks runs 10 s: kill weft once a chunk is committed */
-	for (int i = 0; i < 200 && access(db, F_OK) != 0; i++)
-		usleep(50000);
-	for (int i = 0; i < 200 && sql_int(db, "SELECT count(*) FROM chunks") < 1; i++)
+	for (int i = 0; i < 400 && sql_int_try(db, "SELECT count(*) FROM chunks") < 1; i++)
 		usleep(50000);
 	child = proc_child_of(w);
 	ASSERT_GT(child, 0);
