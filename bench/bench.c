@@ -34,6 +34,8 @@ static int start_sessiond(void)
 	}
 	if (waitpid(pid, &status, 0) < 0)
 		return -errno;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+		return -ENOENT; /* exec failed: not in PATH */
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		return -ECHILD;
 	/* --daemonize returns once the daemon is ready; allow a little slack. */
@@ -199,8 +201,11 @@ fail:
 
 int bench_session_start(struct bench_session *s)
 {
-	int ret = lttng_start_tracing(s->name);
+	int ret;
 
+	if (s->started)
+		return 0;
+	ret = lttng_start_tracing(s->name);
 	if (ret < 0) {
 		fprintf(stderr, "Cannot start LTTng session: %s: name=%s\n",
 			lttng_strerror(ret), s->name);
@@ -212,8 +217,11 @@ int bench_session_start(struct bench_session *s)
 
 int bench_session_stop(struct bench_session *s)
 {
-	int ret = lttng_stop_tracing(s->name);
+	int ret;
 
+	if (!s->started)
+		return 0;
+	ret = lttng_stop_tracing(s->name);
 	if (ret < 0) {
 		fprintf(stderr, "Cannot stop LTTng session: %s: name=%s\n",
 			lttng_strerror(ret), s->name);
@@ -274,6 +282,10 @@ void bench_session_close(struct bench_session *s)
 	if (s->handle) {
 		lttng_destroy_handle(s->handle);
 		s->handle = NULL;
+	}
+	if (s->dir[0] && getenv("WEFT_BENCH_KEEP_TRACE")) {
+		fprintf(stderr, "# trace kept in %s (WEFT_BENCH_KEEP_TRACE)\n", s->dir);
+		s->dir[0] = '\0';
 	}
 	if (s->dir[0]) {
 		if (nftw(s->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)

@@ -48,12 +48,14 @@ int bench_sessiond_ensure(char **argv);
  * made, is destroyed).
  */
 int bench_session_open(struct bench_session *s, const char *const *events, size_t n);
-/* Start / stop recording; 0 or -1 after printing a one-line error. */
+/* Start / stop recording (each does nothing if already in that state); 0 or
+ * -1 after printing a one-line error. */
 int bench_session_start(struct bench_session *s);
 int bench_session_stop(struct bench_session *s);
 /* Events the channel discarded so far (ring buffer full); 0 or -1. */
 int bench_session_discarded(struct bench_session *s, uint64_t *discarded);
-/* Stops if needed, destroys the session and removes its trace dir. */
+/* Stops if needed, destroys the session and removes its trace dir (kept,
+ * and its path printed, when WEFT_BENCH_KEEP_TRACE is set). */
 void bench_session_close(struct bench_session *s);
 
 /*
