@@ -57,13 +57,14 @@ size_t sanitize(const char *in, size_t len, char *out, size_t cap, unsigned flag
 	while (i < len) {
 		char buf[16];
 		const char *piece = buf;
-		size_t plen, width;
+		size_t plen, width = 0; /* 0: as many columns as bytes (ASCII) */
 		uint32_t cp;
 		size_t n = utf8_valid(s + i, len - i, &cp);
 
 		if (n == 0) {
 			piece = "\xef\xbf\xbd"; /* U+FFFD */
 			plen = 3;
+			width = 1;
 			n = 1;
 		} else if (cp == '\t' && (flags & SANITIZE_EXPAND_TABS)) {
 			size_t spaces = 8 - col % 8;
@@ -85,10 +86,10 @@ size_t sanitize(const char *in, size_t len, char *out, size_t cap, unsigned flag
 		} else {
 			piece = (const char *)s + i;
 			plen = n;
+			width = 1;
 		}
-		/* Columns: one per passed-through code point, one per byte of an
-		 * escape or of tab spaces (all ASCII). */
-		width = piece == (const char *)s + i || piece[0] == '\xef' ? 1 : plen;
+		if (!width)
+			width = plen;
 		if (o + plen + 1 > cap)
 			break;
 		memcpy(out + o, piece, plen);
