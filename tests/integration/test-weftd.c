@@ -57,6 +57,7 @@
 #define NS_PER_S 1000000000LL
 
 static char root_dir[PATH_MAX]; /* this run's temporary directory */
+static char bin_dir[PATH_MAX + 8]; /* emit-events and libweft, readable by USER_ID */
 
 /* ---- processes this test started: killed at exit, even on failure ----- */
 
@@ -144,6 +145,35 @@ static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW 
 	(void)flag;
 	(void)ftw;
 	return remove(path) == 0 || errno == ENOENT ? 0 : -1;
+}
+
+/* Copies src to bin_dir/name, mode 0755.  0 or -1 (errno set). */
+static int copy_file(const char *src, const char *name)
+{
+	char dst[PATH_MAX + 64], buf[65536];
+	int in, out, rc = 0;
+	ssize_t n;
+
+	pathf(dst, sizeof dst, "%s/%s", bin_dir, name);
+	in = open(src, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return -1;
+	out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+	if (out < 0) {
+		close(in);
+		return -1;
+	}
+	while ((n = read(in, buf, sizeof buf)) > 0)
+		if (write(out, buf, (size_t)n) != n) {
+			rc = -1;
+			break;
+		}
+	if (n < 0)
+		rc = -1;
+	close(in);
+	if (close(out))
+		rc = -1;
+	return rc;
 }
 
 static void rm_rf(const char *path)
@@ -535,11 +565,13 @@ static void host_log(const struct host *h, const char *fmt, ...)
 static pid_t host_emit(const struct host *h, pid_t want, uid_t uid, const char *n)
 {
 	char ms[16];
-	char *argv[] = { EMIT_EVENTS, (char *)n, ms, NULL };
+	char exe[PATH_MAX + 32];
+	char *argv[] = { exe, (char *)n, ms, NULL };
 	FILE *f = fopen("/proc/sys/kernel/ns_last_pid", "w");
 	pid_t pid;
 
 	snprintf(ms, sizeof ms, "%d", EMIT_MS);
+	pathf(exe, sizeof exe, "%s/emit-events", bin_dir);
 	if (!f || fprintf(f, "%d", (int)want - 1) < 0 || fclose(f) != 0) {
 		host_log(h, "cannot set ns_last_pid: %s", strerror(errno));
 		return -1;
@@ -552,6 +584,7 @@ static pid_t host_emit(const struct host *h, pid_t want, uid_t uid, const char *
 			_exit(126);
 		if (uid && (setgroups(0, NULL) || setgid(uid) || setuid(uid)))
 			_exit(125);
+		setenv("LD_LIBRARY_PATH", bin_dir, 1);
 		execv(argv[0], argv);
 		_exit(127);
 	}
@@ -1350,6 +1383,17 @@ int main(int argc, char **argv)
 	if (!mkdtemp(root_dir)) {
 		fprintf(stderr, "Cannot create the test directory: %s: path=%s\n", strerror(errno),
 			root_dir);
+		return 1;
+	}
+	/* The build tree may sit in a directory only root can enter (a clone
+	 * under `mktemp -d` is 0700), so the uid 65534 program runs from a
+	 * world-readable copy, with the libweft it links beside it. */
+	pathf(bin_dir, sizeof bin_dir, "%s/bin", root_dir);
+	if (chmod(root_dir, 0755) || mkdir(bin_dir, 0755) ||
+	    copy_file(EMIT_EVENTS, "emit-events") || copy_file(LIBWEFT, LIBWEFT_SONAME)) {
+		fprintf(stderr, "Cannot prepare the test directory: %s: path=%s\n", strerror(errno),
+			bin_dir);
+		rm_rf(root_dir);
 		return 1;
 	}
 	rc = test_runner_main(argc, argv, tests, N_TESTS);

@@ -254,21 +254,20 @@ TEST_IMPL(lossy)
 	 * session row says so. */
 	ASSERT_EQ(2 * r.tasks - stored, discarded);
 	ASSERT_EQ(q(&r, "SELECT discarded_events FROM sessions"), discarded);
-	/* The loss table has one row per discarded-events record of the trace.
-	 * babeltrace2 cannot count the events lost between two rotation chunks
-	 * (the first packet of each stream in a later chunk carries LTTng's
-	 * cumulative counter, which it strips and reports as a record of unknown
-	 * size), so its counts add up to at most LTTng's total, and any
-	 * shortfall is flagged by a record without a count, never silent. */
+	/* The loss table has one row per discarded-events record of the trace:
+	 * loss is never silent there.  Its counts are babeltrace2's, which are
+	 * not exact across rotation chunks in either direction: records of
+	 * unknown size (the first packet of a stream in a later chunk), and
+	 * sums above LTTng's total were seen too (9889221 against 8080567 in
+	 * one ASan run).  The exact figure is LTTng's, checked above against
+	 * the store itself; this only checks that the table has the records. */
 	known = q(&r, "SELECT coalesce(sum(count), 0) FROM loss WHERE kind = 0");
 	unknown = q(&r, "SELECT count(*) FROM loss WHERE kind = 0 AND count IS NULL");
 	fprintf(stderr, "# loss table: %lld records, %lld events counted, %lld records of "
 			"unknown size (LTTng: %lld)\n",
 		q(&r, "SELECT count(*) FROM loss"), known, unknown, discarded);
 	ASSERT_GT(known, 0);
-	ASSERT_LE(known, discarded);
-	if (known < discarded)
-		ASSERT_GT(unknown, 0);
+	ASSERT_GT(q(&r, "SELECT count(*) FROM loss WHERE kind = 0"), 0);
 	ASSERT_EQ(q(&r, "SELECT count(*) FROM loss WHERE kind = 1"), 0);
 	rec_done(&r);
 	return 0;
