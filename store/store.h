@@ -52,7 +52,7 @@ extern "C" {
 #define STORE_APPLICATION_ID 0x77656674
 /* PRAGMA user_version written by this build; older stores are migrated up,
  * newer ones are refused. */
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 struct store;
 struct sqlite3;

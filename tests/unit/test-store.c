@@ -293,7 +293,7 @@ TEST_IMPL(create_reopen)
 	st = open_store(STORE_CREATE);
 	ASSERT_EQ(q_int(st, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
 	ASSERT_EQ(q_int(st, "PRAGMA application_id"), 0x77656674);
-	ASSERT_EQ(q_int(st, "SELECT value FROM meta WHERE key = 'schema_version'"), 1);
+	ASSERT_EQ(q_int(st, "SELECT value FROM meta WHERE key = 'schema_version'"), 2);
 	ASSERT_EQ(q_int(st, "SELECT count(*) FROM meta WHERE key = 'created_by' "
 			    "AND value LIKE 'weft %%'"), 1);
 	ASSERT_EQ(q_int(st, "SELECT count(*) FROM enums WHERE domain = 'task_kind'"),
