@@ -46,7 +46,14 @@ struct slot_spec {
 };
 
 /* store/event.h's table, field names as in probes/weft-tp.h; the columns are
- * id0 id1 id2 (integers), n0 n1 n2 (integers), s0 s1 (strings). */
+ * id0 id1 id2 (integers), n0 n1 n2 (integers), s0 s1 (strings).  A name
+ * starting with '?' is a field that a later schema version added: traces of
+ * an earlier version lack it and read as 0 / "".
+ *
+ * task_submit and task_next (schema v2) never reach the store as such: each
+ * is handed on as the v1 events it stands for (decode_expand), so the writer
+ * and everything after it see one event stream whatever the trace's version.
+ * Their slots are laid out so that the first expanded event needs no moves. */
 #define SPEC(id0, id1, id2, n0, n1, n2, s0, s1) { { id0, id1, id2, n0, n1, n2, s0, s1 } }
 #define NA NULL
 static const struct slot_spec slot_specs[WEFT_EVENT_COUNT] = {
@@ -62,7 +69,7 @@ static const struct slot_spec slot_specs[WEFT_EVENT_COUNT] = {
 	[WEFT_EV_wait_end]         = SPEC("waiter", "awaited", NA, "timed_out", NA, NA, NA, NA),
 	[WEFT_EV_error_observe]    = SPEC("task", NA, NA, NA, NA, NA, NA, NA),
 	[WEFT_EV_error_unobserved] = SPEC("task", NA, NA, "err", NA, NA, "msg", NA),
-	[WEFT_EV_token_new]        = SPEC("token", "parent_token", NA, NA, NA, NA, NA, NA),
+	[WEFT_EV_token_new]        = SPEC("token", "parent_token", NA, NA, NA, NA, "?name", NA),
 	[WEFT_EV_cancel_request]   = SPEC("token", NA, NA, NA, NA, NA, "reason", NA),
 	[WEFT_EV_cancel_observe]   = SPEC("token", "task", NA, NA, NA, NA, NA, NA),
 	[WEFT_EV_pool_sample]      = SPEC("ctx", NA, NA, "queued", "busy", "workers", NA, NA),
@@ -70,6 +77,9 @@ static const struct slot_spec slot_specs[WEFT_EVENT_COUNT] = {
 	[WEFT_EV_block_begin]      = SPEC(NA, NA, NA, NA, NA, NA, "reason", NA),
 	[WEFT_EV_block_end]        = SPEC(NA, NA, NA, NA, NA, NA, NA, NA),
 	[WEFT_EV_annotate]         = SPEC("task", NA, NA, NA, NA, NA, "key", "value"),
+	[WEFT_EV_task_submit]      = SPEC("task", "parent", "token", "kind", "ctx", NA, "name", "site"),
+	[WEFT_EV_task_next]        = SPEC("ended", "task", "ctx", "end_delta", NA, NA, NA, NA),
+	[WEFT_EV_token_link]       = SPEC("token", "parent", NA, NA, NA, NA, NA, NA),
 };
 #undef NA
 #undef SPEC
@@ -271,12 +281,13 @@ static int ec_describe(struct decoder *d, struct ec_info *ei, const bt_event_cla
 			const char *field = slot_specs[kind].field[s];
 			bt_field_class_type want = s >= SLOT_FIRST_STR ? BT_FIELD_CLASS_TYPE_STRING
 								      : BT_FIELD_CLASS_TYPE_INTEGER;
+			int optional = field && field[0] == '?';
 
 			ei->slot[s].idx = -1;
 			if (!field)
 				continue;
-			ei->slot[s] = member_find(payload, field, want);
-			if (ei->slot[s].idx < 0)
+			ei->slot[s] = member_find(payload, field + optional, want);
+			if (ei->slot[s].idx < 0 && !optional)
 				return decode_fail(d, -EPROTO,
 						   "event %s has no %s field '%s' (not the weft "
 						   "schema this decoder knows)",
@@ -420,6 +431,47 @@ static int on_process(struct decoder *d, const struct ec_info *ei, const bt_even
 	return rc ? cb_failed(d, rc, "process") : 0;
 }
 
+/* Hands one decoded event to the callback: a v2 event that stands for two
+ * v1 events (see slot_specs) as those two, in order, at their own times. */
+static int decode_expand(struct decoder *d, struct store_event *se)
+{
+	struct store_event second;
+	int rc;
+
+	switch (se->kind) {
+	case WEFT_EV_task_submit:
+		/* task_new(task, parent, token, kind, name, site), then
+		 * task_schedule(task, ctx), both at the event's time. */
+		second = (struct store_event){ .kind = WEFT_EV_task_schedule, .ts_ns = se->ts_ns,
+					       .vpid = se->vpid, .vtid = se->vtid,
+					       .procname = se->procname, .id0 = se->id0,
+					       .id1 = (uint64_t)se->n1, .s0 = "", .s1 = "",
+					       .folded = 1 };
+		se->kind = WEFT_EV_task_new;
+		se->n1 = 0;
+		rc = d->cb->event(d->cb->arg, se);
+		return rc ? rc : d->cb->event(d->cb->arg, &second);
+	case WEFT_EV_task_next:
+		/* task_end(ended, ok, 0, "") end_delta ns earlier, then (unless
+		 * task is 0) task_start(task, ctx) now. */
+		second = (struct store_event){ .kind = WEFT_EV_task_start, .ts_ns = se->ts_ns,
+					       .vpid = se->vpid, .vtid = se->vtid,
+					       .procname = se->procname, .id0 = se->id1,
+					       .id1 = se->id2, .s0 = "", .s1 = "",
+					       .folded = 1 };
+		se->kind = WEFT_EV_task_end;
+		se->ts_ns -= se->n0;
+		se->id1 = se->id2 = 0;
+		se->n0 = WEFT_STATUS_OK;
+		rc = d->cb->event(d->cb->arg, se);
+		if (rc || !second.id0)
+			return rc;
+		return d->cb->event(d->cb->arg, &second);
+	default:
+		return d->cb->event(d->cb->arg, se);
+	}
+}
+
 static int on_event(struct decoder *d, const bt_message *msg)
 {
 	const bt_event *ev = bt_message_event_borrow_event_const(msg);
@@ -454,6 +506,7 @@ static int on_event(struct decoder *d, const bt_message *msg)
 	ctx = bt_event_borrow_common_context_field_const(ev);
 	pl = bt_event_borrow_payload_field_const(ev);
 	se.kind = ei->kind;
+	se.folded = 0;
 	se.ts_ns = ts;
 	se.vpid = (int32_t)field_int(member_field(ctx, ei->vpid.idx), ei->vpid.is_signed);
 	se.vtid = (int32_t)field_int(member_field(ctx, ei->vtid.idx), ei->vtid.is_signed);
@@ -466,7 +519,7 @@ static int on_event(struct decoder *d, const bt_message *msg)
 	se.n2 = slot_int(pl, ei->slot[SLOT_N2]);
 	field_str(pl, ei->slot[SLOT_S0], &se.s0, &se.s0_len);
 	field_str(pl, ei->slot[SLOT_S1], &se.s1, &se.s1_len);
-	rc = d->cb->event(d->cb->arg, &se);
+	rc = decode_expand(d, &se);
 	return rc ? cb_failed(d, rc, "event") : 0;
 }
 

@@ -309,7 +309,7 @@ static int write_entry(struct store *st, const struct ent *e, struct ingest_repo
 
 	switch (e->type) {
 	case ENT_EVENT:
-		rep->written++;
+		rep->written += !e->ev.folded;
 		return store_add_event(st, &e->ev);
 	case ENT_PROCESS:
 		return store_process_mark(st, e->ev.vpid, e->ev.procname, e->ev.ts_ns);

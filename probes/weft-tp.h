@@ -27,7 +27,12 @@
 #include <stdint.h>
 #include <lttng/tracepoint.h>
 
-#define WEFT_TP_SCHEMA_VERSION 1
+/* 1: the events of DESIGN.md section 3.
+ * 2: adds task_submit (task_new + task_schedule in one event), task_next (a
+ *    deferred ok end, merged with the start of the worker's next task),
+ *    token_link, and token_new's name.  Every v1 event keeps its meaning, so
+ *    a v1 trace is a valid v2 trace that uses none of the additions. */
+#define WEFT_TP_SCHEMA_VERSION 2
 #define WEFT_TP_STR_MAX 256
 
 LTTNG_UST_TRACEPOINT_ENUM(weft, ctx_kind,
@@ -90,6 +95,36 @@ LTTNG_UST_TRACEPOINT_EVENT(weft, task_new,
 		lttng_ust_field_enum(weft, task_kind, int8_t, kind, kind)
 		lttng_ust_field_string(name, name)
 		lttng_ust_field_string(site, site)))
+
+/* v2: created by `parent` and queued on `ctx` in the same instant: what
+ * task_new followed by task_schedule says, in one event (the common case of a
+ * pool task, where the two were always back to back). */
+LTTNG_UST_TRACEPOINT_EVENT(weft, task_submit,
+	LTTNG_UST_TP_ARGS(uint64_t, task, uint64_t, parent, uint64_t, token,
+		int, kind, uint64_t, ctx, const char *, name, const char *, site),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_integer(uint64_t, task, task)
+		lttng_ust_field_integer(uint64_t, parent, parent)
+		lttng_ust_field_integer(uint64_t, token, token)
+		lttng_ust_field_enum(weft, task_kind, int8_t, kind, kind)
+		lttng_ust_field_integer(uint64_t, ctx, ctx)
+		lttng_ust_field_string(name, name)
+		lttng_ust_field_string(site, site)))
+
+/* v2: `ended` completed with status ok, no error and no message
+ * `end_delta` ns before this event (its task_end, stamped exactly, folded into
+ * the next event of its thread); then `task` (0: none) began running on the
+ * emitting thread, which belongs to `ctx`, as task_start says.  A worker that
+ * goes straight from one task to the next thus spends one event on both
+ * state changes. */
+LTTNG_UST_TRACEPOINT_EVENT(weft, task_next,
+	LTTNG_UST_TP_ARGS(uint64_t, ended, uint32_t, end_delta, uint64_t, task,
+		uint64_t, ctx),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_integer(uint64_t, ended, ended)
+		lttng_ust_field_integer(uint32_t, end_delta, end_delta)
+		lttng_ust_field_integer(uint64_t, task, task)
+		lttng_ust_field_integer(uint64_t, ctx, ctx)))
 
 /* Queued on an executor context. */
 LTTNG_UST_TRACEPOINT_EVENT(weft, task_schedule,
@@ -170,12 +205,22 @@ LTTNG_UST_TRACEPOINT_EVENT(weft, error_unobserved,
 		lttng_ust_field_integer(int32_t, err, err)
 		lttng_ust_field_string(msg, msg)))
 
-/* A cancellation token; parent_token != 0 for a linked token. */
+/* A cancellation token; parent_token != 0 for a linked token (its first
+ * parent; token_link names each further one).  v2 adds `name` ("" if none). */
 LTTNG_UST_TRACEPOINT_EVENT(weft, token_new,
-	LTTNG_UST_TP_ARGS(uint64_t, token, uint64_t, parent_token),
+	LTTNG_UST_TP_ARGS(uint64_t, token, uint64_t, parent_token, const char *, name),
 	LTTNG_UST_TP_FIELDS(
 		lttng_ust_field_integer(uint64_t, token, token)
-		lttng_ust_field_integer(uint64_t, parent_token, parent_token)))
+		lttng_ust_field_integer(uint64_t, parent_token, parent_token)
+		lttng_ust_field_string(name, name)))
+
+/* v2: `token` is also linked to `parent`: cancelling `parent` cancels
+ * `token`.  Emitted right after token_new for the second and later parents. */
+LTTNG_UST_TRACEPOINT_EVENT(weft, token_link,
+	LTTNG_UST_TP_ARGS(uint64_t, token, uint64_t, parent),
+	LTTNG_UST_TP_FIELDS(
+		lttng_ust_field_integer(uint64_t, token, token)
+		lttng_ust_field_integer(uint64_t, parent, parent)))
 
 LTTNG_UST_TRACEPOINT_EVENT(weft, cancel_request,
 	LTTNG_UST_TP_ARGS(uint64_t, token, const char *, reason),

@@ -30,6 +30,12 @@
  *   block_begin       -            -              -       -         -        -       reason  -
  *   block_end         -            -              -       -         -        -       -       -
  *   annotate          task         -              -       -         -        -       key     value
+ *   token_link        token        parent         -       -         -        -       -       -
+ *
+ * token_new's s0 is its name (schema v2; "" in v1 traces).  The v2 events
+ * task_submit and task_next never reach the writer: the decoder hands each on
+ * as the two v1 events it stands for (task_new + task_schedule; task_end at
+ * its own earlier time + task_start), the second marked `folded`.
  */
 #ifndef WEFT_STORE_EVENT_H
 #define WEFT_STORE_EVENT_H
@@ -47,6 +53,10 @@ struct store_event {
 	int64_t n0, n1, n2;
 	const char *s0, *s1;  /* untrusted, NUL-terminated, never NULL ("" if absent) */
 	uint32_t s0_len, s1_len;
+	/* 1: the second of the two v1 events that one trace event stands for
+	 * (task_submit, task_next; see the decoder): not counted as an event of
+	 * its own. */
+	uint8_t folded;
 };
 
 #endif

@@ -300,8 +300,16 @@ static int migrate_v1(struct store *st)
 /* Schema v2: additions and changes over v1, in one step.  Each block says
  * which defect of v1 it answers. */
 static const char schema_v2[] =
-	/* v2:token — token names, every parent of a linked token */
-	""
+	/* v2:token — token names, every parent of a linked token (v1 kept only
+	 * the first parent, so a cancellation arriving through another was
+	 * invisible).  tokens.parent stays: the first parent, as before. */
+	"ALTER TABLE tokens ADD COLUMN name TEXT;\n"
+	"CREATE TABLE token_parents(\n"
+	"  token INTEGER NOT NULL REFERENCES tokens, parent INTEGER NOT NULL REFERENCES tokens,\n"
+	"  ord INTEGER NOT NULL, ts_ns INTEGER, PRIMARY KEY(token, parent)) WITHOUT ROWID;\n"
+	"CREATE INDEX token_parents_parent ON token_parents(parent);\n"
+	"INSERT INTO token_parents(token, parent, ord, ts_ns)\n"
+	"  SELECT id, parent, 0, created_ns FROM tokens WHERE parent IS NOT NULL;\n"
 	/* v2:chunk — chunk identity by content, exact loss */
 	""
 	/* v2:threads — thread-to-context binding as intervals */

@@ -58,7 +58,10 @@ enum store_link_kind { STORE_LINK_KIND_MAP(STORE__X_LINK) STORE_LINK_KIND_COUNT 
 	X(TOKEN_FIND, "SELECT id FROM tokens WHERE process = ?1 AND token = ?2") \
 	X(TOKEN_INSERT, "INSERT INTO tokens(process, token, parent, created_ns) " \
 	  "VALUES (?1, ?2, ?3, ?4)") \
-	X(TOKEN_UPDATE, "UPDATE tokens SET parent = ?2, created_ns = ?3 WHERE id = ?1") \
+	X(TOKEN_UPDATE, "UPDATE tokens SET parent = ?2, created_ns = ?3, " \
+	  "name = CASE WHEN ?4 = '' THEN name ELSE ?4 END WHERE id = ?1") \
+	X(TOKEN_PARENT_INSERT, "INSERT OR IGNORE INTO token_parents(token, parent, ord, ts_ns) " \
+	  "VALUES (?1, ?2, (SELECT count(*) FROM token_parents WHERE token = ?1), ?3)") \
 	X(TASK_FIND, "SELECT id, parent, token, kind, name, site, created_ns, scheduled_ns, " \
 	  "started_ns, ended_ns, status, err, msg, observed_ns, unobserved_ns, inline, ctx, " \
 	  "created_thread, started_thread, starts FROM tasks WHERE process = ?1 AND task = ?2") \

@@ -829,6 +829,17 @@ static int on_context_new(struct store *st, const struct store_event *ev, int64_
 	return rc;
 }
 
+/* Every parent of a token, in link order (table token_parents). */
+static int token_parent_add(struct store *st, int64_t token, int64_t parent, int64_t ts)
+{
+	sqlite3_stmt *s = S(st, TOKEN_PARENT_INSERT);
+
+	sqlite3_bind_int64(s, 1, token);
+	sqlite3_bind_int64(s, 2, parent);
+	sqlite3_bind_int64(s, 3, rel(st, ts));
+	return store_step_done(st, s, "add token parent");
+}
+
 static int on_token_new(struct store *st, const struct store_event *ev, int64_t proc)
 {
 	sqlite3_stmt *s = S(st, TOKEN_UPDATE);
@@ -844,7 +855,25 @@ static int on_token_new(struct store *st, const struct store_event *ev, int64_t 
 	sqlite3_bind_int64(s, 1, row);
 	bind_row(s, 2, parent);
 	sqlite3_bind_int64(s, 3, rel(st, ev->ts_ns));
-	return store_step_done(st, s, "add token");
+	sqlite3_bind_text(s, 4, ev->s0, (int)slen(ev->s0, ev->s0_len), SQLITE_STATIC);
+	rc = store_step_done(st, s, "add token");
+	if (rc == 0 && parent)
+		rc = token_parent_add(st, row, parent, ev->ts_ns);
+	return rc;
+}
+
+/* token_link: one more parent of a linked token (token_new named the first). */
+static int on_token_link(struct store *st, const struct store_event *ev, int64_t proc)
+{
+	int64_t row, parent;
+	int rc;
+
+	rc = token_ref(st, proc, ev->id0, &row);
+	if (rc == 0)
+		rc = token_ref(st, proc, ev->id1, &parent);
+	if (rc < 0 || row == 0 || parent == 0)
+		return rc;
+	return token_parent_add(st, row, parent, ev->ts_ns);
 }
 
 static int on_task(struct store *st, const struct store_event *ev, int64_t proc,
@@ -1295,6 +1324,9 @@ int store_add_event(struct store *st, const struct store_event *ev)
 	case WEFT_EV_token_new:
 		rc = on_token_new(st, ev, proc);
 		break;
+	case WEFT_EV_token_link:
+		rc = on_token_link(st, ev, proc);
+		break;
 	case WEFT_EV_block_begin:
 		rc = on_block_begin(st, ev, th);
 		break;
@@ -1312,8 +1344,10 @@ int store_add_event(struct store *st, const struct store_event *ev)
 		w->first_ns = ts;
 	if (w->last_ns == TS_NONE || ts > w->last_ns)
 		w->last_ns = ts;
-	w->chunk_events++;
-	st->stats.events++;
+	if (!ev->folded) {
+		w->chunk_events++;
+		st->stats.events++;
+	}
 out:
 	if (rc < 0)
 		w->failed = true;

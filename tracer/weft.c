@@ -162,9 +162,30 @@ void weft__error_unobserved(uint64_t task, int32_t err, const char *msg)
 	lttng_ust_tracepoint(weft, error_unobserved, task, err, bound(msg, &b));
 }
 
-void weft__token_new(uint64_t token, uint64_t parent_token)
+void weft__token_new(uint64_t token, uint64_t parent_token, const char *name)
 {
-	lttng_ust_tracepoint(weft, token_new, token, parent_token);
+	struct bounded b;
+
+	lttng_ust_tracepoint(weft, token_new, token, parent_token, bound(name, &b));
+}
+
+void weft__token_link(uint64_t token, uint64_t parent)
+{
+	lttng_ust_tracepoint(weft, token_link, token, parent);
+}
+
+void weft__task_submit(uint64_t task, uint64_t parent, uint64_t token, int kind,
+		       uint64_t ctx, const char *name, const char *site)
+{
+	struct bounded b1, b2;
+
+	lttng_ust_tracepoint(weft, task_submit, task, parent, token, kind, ctx,
+			     bound(name, &b1), bound(site, &b2));
+}
+
+void weft__task_next(uint64_t ended, uint32_t end_delta, uint64_t task, uint64_t ctx)
+{
+	lttng_ust_tracepoint(weft, task_next, ended, end_delta, task, ctx);
 }
 
 void weft__cancel_request(uint64_t token, const char *reason)

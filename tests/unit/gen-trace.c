@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "weft/weft.h"
 
@@ -66,6 +67,15 @@ static int gen_basic(void)
 		weft_task_schedule(1000 + (uint64_t)i, 0x5000);
 	for (i = 0; i < 3; i++)
 		weft_task_inline(2000 + (uint64_t)i);
+
+	/* Schema v2's additions.  The pause lets task_next's end, 2 ms before
+	 * the event, still come after everything above. */
+	weft_token_new_named(9, 8, "req-9");
+	weft_token_link(9, 7);
+	weft_task_submit_at(107, 101, 9, WEFT_TASK_TASK, 0x5000, "fetch", "site.c:50");
+	usleep(5000);
+	weft_task_next(107, 2000000, 108, 0x5000);
+	weft_task_next(108, 0, 0, 0);
 
 	/* Two events from another thread: a different vtid, same vpid. */
 	if (pthread_create(&th, NULL, second_thread, NULL) != 0)

@@ -407,6 +407,15 @@ static const struct expect main_thread[] = {
 	{ WEFT_EV_task_inline, 2000, 0, 0, 0, 0, 0, "", "" },
 	{ WEFT_EV_task_inline, 2001, 0, 0, 0, 0, 0, "", "" },
 	{ WEFT_EV_task_inline, 2002, 0, 0, 0, 0, 0, "", "" },
+	/* v2: token_new's name, token_link; task_submit and task_next reach the
+	 * callback as the v1 events they stand for. */
+	{ WEFT_EV_token_new, 9, 8, 0, 0, 0, 0, "req-9", "" },
+	{ WEFT_EV_token_link, 9, 7, 0, 0, 0, 0, "", "" },
+	{ WEFT_EV_task_new, 107, 101, 9, WEFT_TASK_TASK, 0, 0, "fetch", "site.c:50" },
+	{ WEFT_EV_task_schedule, 107, POOL_CTX, 0, 0, 0, 0, "", "" },
+	{ WEFT_EV_task_end, 107, 0, 0, WEFT_STATUS_OK, 0, 0, "", "" },
+	{ WEFT_EV_task_start, 108, POOL_CTX, 0, 0, 0, 0, "", "" },
+	{ WEFT_EV_task_end, 108, 0, 0, WEFT_STATUS_OK, 0, 0, "", "" },
 };
 
 static const struct expect second_thread[] = {
@@ -486,24 +495,34 @@ TEST_IMPL(decode_basic)
 		TEST_FAIL_("decode_trace: %d: %s", rc, err);
 	ASSERT_STR_EQ(err, "");
 
-	/* Counts: 20 kinds once, then 5 task_schedule + 3 task_inline, then 2
-	 * events from the second thread; plus the statedump of one process. */
+	/* Counts: 20 v1 kinds once, then 5 task_schedule + 3 task_inline, 5 v2
+	 * events (7 callbacks), then 2 events from the second thread; plus the
+	 * statedump of one process. */
 	ASSERT_EQ(st.traces, 1);
-	ASSERT_UEQ(st.weft_events, 30);
-	ASSERT_EQ(g.n, 30);
+	ASSERT_UEQ(st.weft_events, 35);
+	ASSERT_EQ(g.n, 37);
 	ASSERT_UEQ(st.events, st.weft_events + st.other_events);
 	ASSERT_GT(st.other_events, 1); /* statedump start, bin_info, ..., end */
 	ASSERT_UEQ(st.loss_msgs, 0);
 	ASSERT_UEQ(st.discarded_events, 0);
 	for (k = 0; k < WEFT_EVENT_COUNT; k++) {
-		size_t want = k == WEFT_EV_task_schedule ? 6 : k == WEFT_EV_task_inline ? 4
-			      : k == WEFT_EV_pool_sample || k == WEFT_EV_worker_state ? 2 : 1;
+		size_t want = k == WEFT_EV_task_schedule ? 7 : k == WEFT_EV_task_inline ? 4
+			      : k == WEFT_EV_pool_sample || k == WEFT_EV_worker_state ||
+					k == WEFT_EV_task_new || k == WEFT_EV_task_start ||
+					k == WEFT_EV_token_new ? 2
+			      : k == WEFT_EV_task_end ? 3
+			      : k == WEFT_EV_task_submit || k == WEFT_EV_task_next ? 0 : 1;
 
 		if (count_kind(&g, (enum weft_event)k) != want)
 			TEST_FAIL_("kind %d: %zu events, want %zu", k,
 				   count_kind(&g, (enum weft_event)k), want);
 	}
 	check_basic_run(&g, pid);
+	/* task_next's end is stamped end_delta before the event: 2 ms before
+	 * the next task's start, which has the event's own time. */
+	for (k = 0; k + 1 < (int)g.n; k++)
+		if (g.ev[k].ev.kind == WEFT_EV_task_end && g.ev[k].ev.id0 == 107)
+			ASSERT_EQ(g.ev[k + 1].ev.ts_ns - g.ev[k].ev.ts_ns, 2000000);
 
 	/* Time order, and the process start comes before its events. */
 	ASSERT_EQ(g.out_of_order, 0);
@@ -556,7 +575,7 @@ TEST_IMPL(decode_rotation_chunks)
 	rc = decode(chunk[0], &g, &st, err, sizeof(err));
 	if (rc != 0)
 		TEST_FAIL_("decode_trace: %d: %s", rc, err);
-	ASSERT_UEQ(st.weft_events, 30);
+	ASSERT_UEQ(st.weft_events, 35);
 	check_basic_run(&g, pid1);
 	ASSERT_EQ(g.nproc, 1);
 	ASSERT_EQ(g.proc[0].vpid, pid1);
@@ -582,7 +601,7 @@ TEST_IMPL(decode_rotation_chunks)
 	if (rc != 0)
 		TEST_FAIL_("decode_trace: %d: %s", rc, err);
 	ASSERT_EQ(st.traces, 2);
-	ASSERT_UEQ(st.weft_events, 130);
+	ASSERT_UEQ(st.weft_events, 135);
 	ASSERT_EQ(g.nproc, 2);
 	ASSERT_EQ(g.out_of_order, 0);
 	check_basic_run(&g, pid1);

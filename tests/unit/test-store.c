@@ -597,6 +597,44 @@ TEST_IMPL(pid_reuse)
 	return 0;
 }
 
+/* Schema v2: a token's name, and every parent of a linked token, so that a
+ * cancellation arriving through the second parent can be followed. */
+TEST_IMPL(token_names_and_parents)
+{
+	struct store *st;
+	int64_t sess;
+
+	fixture();
+	st = open_store(STORE_CREATE);
+	check_ok(st, store_session_begin(st, "h", "s", BASE, &sess));
+	check_ok(st, store_chunk_begin(st, sess, "c1"));
+	check_ok(st, store_process_mark(st, 100, "app", BASE + 10));
+	EV(st, token_new, 20, 100, 1, 0, 0, 0, 0, 0, "request", NULL);
+	EV(st, token_new, 30, 100, 2, 0, 0, 0, 0, 0, "shutdown", NULL);
+	EV(st, token_new, 40, 100, 3, 1, 0, 0, 0, 0, NULL, NULL);
+	EV(st, token_link, 41, 100, 3, 2, 0, 0, 0, 0, NULL, NULL);
+	EV(st, token_link, 42, 100, 3, 2, 0, 0, 0, 0, NULL, NULL); /* again: once */
+	EV(st, cancel_request, 50, 100, 2, 0, 0, 0, 0, 0, "stop", NULL);
+	check_ok(st, store_chunk_commit(st));
+
+	ASSERT_EQ(q_int(st, "SELECT count(*) FROM tokens WHERE name = 'request' AND token = 1"), 1);
+	ASSERT_EQ(q_int(st, "SELECT count(*) FROM tokens WHERE name IS NULL AND token = 3"), 1);
+	/* Both parents of 3, in link order; the first is also tokens.parent. */
+	ASSERT_EQ(q_int(st, "SELECT count(*) FROM token_parents tp JOIN tokens t ON t.id = tp.token "
+			    "WHERE t.token = 3"), 2);
+	ASSERT_EQ(q_int(st, "SELECT count(*) FROM token_parents tp JOIN tokens t ON t.id = tp.token "
+			    "JOIN tokens p ON p.id = tp.parent WHERE t.token = 3 AND "
+			    "((tp.ord = 0 AND p.token = 1) OR (tp.ord = 1 AND p.token = 2))"),
+		  2);
+	ASSERT_EQ(q_int(st, "SELECT count(*) FROM tokens t JOIN tokens p ON p.id = t.parent "
+			    "WHERE t.token = 3 AND p.token = 1"), 1);
+	/* The cancellation of 3's second parent, reached through the edge. */
+	ASSERT_EQ(q_int(st, "SELECT count(*) FROM token_parents tp JOIN tokens t ON t.id = tp.token "
+			    "JOIN cancellations c ON c.token = tp.parent WHERE t.token = 3"), 1);
+	store_close(st);
+	return 0;
+}
+
 TEST_IMPL(untrusted_strings)
 {
 	static const char nasty[] = "ctl\x01\x1b[31m|bad\xff\xfe\xc3(|tab\t";
@@ -1067,6 +1105,7 @@ static const struct test_entry tests[] = {
 	TEST_ENTRY(chunk_idempotent)
 	TEST_ENTRY(tasks_across_chunks)
 	TEST_ENTRY(pid_reuse)
+	TEST_ENTRY(token_names_and_parents)
 	TEST_ENTRY(untrusted_strings)
 	TEST_ENTRY(doc_queries)
 	TEST_ENTRY(integrity)

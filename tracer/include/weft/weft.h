@@ -104,7 +104,8 @@ void weft_set_current_task(uint64_t task);
 	X(task_inline) X(continuation_add) X(marshal) X(wait_begin) X(wait_end) \
 	X(error_observe) X(error_unobserved) X(token_new) X(cancel_request) \
 	X(cancel_observe) X(pool_sample) X(worker_state) X(block_begin) \
-	X(block_end) X(annotate)
+	X(block_end) X(annotate) \
+	X(task_submit) X(task_next) X(token_link)
 #define WEFT__X_EV(name) WEFT_EV_##name,
 enum weft_event { WEFT_EVENT_MAP(WEFT__X_EV) WEFT_EVENT_COUNT };
 
@@ -127,7 +128,11 @@ void weft__wait_begin(uint64_t waiter, uint64_t awaited, int mode);
 void weft__wait_end(uint64_t waiter, uint64_t awaited, int timed_out);
 void weft__error_observe(uint64_t task);
 void weft__error_unobserved(uint64_t task, int32_t err, const char *msg);
-void weft__token_new(uint64_t token, uint64_t parent_token);
+void weft__token_new(uint64_t token, uint64_t parent_token, const char *name);
+void weft__token_link(uint64_t token, uint64_t parent);
+void weft__task_submit(uint64_t task, uint64_t parent, uint64_t token, int kind,
+		       uint64_t ctx, const char *name, const char *site);
+void weft__task_next(uint64_t ended, uint32_t end_delta, uint64_t task, uint64_t ctx);
 void weft__cancel_request(uint64_t token, const char *reason);
 void weft__cancel_observe(uint64_t token, uint64_t task);
 void weft__pool_sample(uint64_t ctx, uint32_t queued, uint32_t busy, uint32_t workers);
@@ -158,6 +163,20 @@ static inline void weft_task_new_at(uint64_t task, uint64_t parent, uint64_t tok
 #define weft_task_new(task, parent, token, kind, name) \
 	weft_task_new_at((task), (parent), (token), (kind), (name), WEFT_SITE)
 
+/* Created and queued on ctx at once: weft_task_new + weft_task_schedule in
+ * one event (half the cost).  Use it wherever a task is queued the moment it
+ * is made; emit it before the task becomes visible to the thread that will
+ * start it, so that its start can never precede it. */
+static inline void weft_task_submit_at(uint64_t task, uint64_t parent, uint64_t token,
+				       enum weft_task_kind kind, uint64_t ctx,
+				       const char *name, const char *site)
+{
+	if (WEFT_ENABLED(task_submit))
+		weft__task_submit(task, parent, token, (int)kind, ctx, name, site);
+}
+#define weft_task_submit(task, parent, token, kind, ctx, name) \
+	weft_task_submit_at((task), (parent), (token), (kind), (ctx), (name), WEFT_SITE)
+
 static inline void weft_task_schedule(uint64_t task, uint64_t ctx)
 {
 	if (WEFT_ENABLED(task_schedule))
@@ -176,6 +195,23 @@ static inline void weft_task_end(uint64_t task, enum weft_status status, int32_t
 {
 	if (WEFT_ENABLED(task_end))
 		weft__task_end(task, (int)status, err, msg);
+}
+
+/*
+ * One event for two state changes of a thread that goes straight from one
+ * task to the next: `ended` completed with status ok (no error, no message)
+ * `end_delta_ns` ns ago, and `task` starts now on ctx (as weft_task_start).
+ * `task` 0: only the end (a deferred end flushed when nothing follows).  A
+ * runtime that defers an end this way must flush it (task 0) before anything
+ * else can be traced about `ended` (someone waits on it, reads it, chains on
+ * it) and before its thread goes idle; weft's runtime does.  end_delta_ns
+ * above UINT32_MAX cannot be said: end the task with weft_task_end instead.
+ */
+static inline void weft_task_next(uint64_t ended, uint32_t end_delta_ns, uint64_t task,
+				  uint64_t ctx)
+{
+	if (WEFT_ENABLED(task_next))
+		weft__task_next(ended, end_delta_ns, task, ctx);
 }
 
 static inline void weft_task_inline(uint64_t task)
@@ -222,10 +258,27 @@ static inline void weft_error_unobserved(uint64_t task, int32_t err, const char 
 		weft__error_unobserved(task, err, msg);
 }
 
+/* A cancellation token, linked to parent_token (0: none); for a token with
+ * several parents, name the first here and each other with weft_token_link. */
 static inline void weft_token_new(uint64_t token, uint64_t parent_token)
 {
 	if (WEFT_ENABLED(token_new))
-		weft__token_new(token, parent_token);
+		weft__token_new(token, parent_token, (const char *)0);
+}
+
+/* The same, with a name for messages and views (NULL: none). */
+static inline void weft_token_new_named(uint64_t token, uint64_t parent_token,
+					const char *name)
+{
+	if (WEFT_ENABLED(token_new))
+		weft__token_new(token, parent_token, name);
+}
+
+/* `token` is also cancelled when `parent` is: its second and later parents. */
+static inline void weft_token_link(uint64_t token, uint64_t parent)
+{
+	if (WEFT_ENABLED(token_link))
+		weft__token_link(token, parent);
 }
 
 static inline void weft_cancel_request(uint64_t token, const char *reason)
