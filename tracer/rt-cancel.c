@@ -94,11 +94,8 @@ weft_cts_t *weft_cts_new(const char *name)
 {
 	weft_cts_t *c = cts_alloc();
 
-	/* The schema's token_new has no name field: `name` is accepted for
-	 * the API's sake and not recorded. */
-	(void)name;
 	if (c)
-		weft_token_new(c->id, 0);
+		weft_token_new_named(c->id, 0, name);
 	return c;
 }
 
@@ -306,6 +303,10 @@ weft_cts_t *weft_cts_new_linked(weft_cts_t *const *parents, size_t n)
 	c->nparents = n;
 	weft_token_new(c->id, n ? parents[0]->id : 0);
 	for (i = 0; i < n; i++) {
+		/* Traced before the link can fire, so that a cancellation arriving
+		 * through this parent follows a recorded edge. */
+		if (i > 0)
+			weft_token_link(c->id, parents[i]->id);
 		c->parents[i].cts = weft_cts_ref(parents[i]);
 		/* The link's reference, before it can fire. */
 		pthread_mutex_lock(&c->lock);

@@ -50,9 +50,50 @@ uint64_t rt_unobserved_count(void)
 	return __atomic_load_n(&unobserved_count, __ATOMIC_RELAXED);
 }
 
+/*
+ * Traces f's deferred end (see rt_future_run_queued) unless someone did:
+ * as task_next(f, delta, next, ctx) when next != 0, in which case it
+ * returns true and the caller must not trace next's start again.  Once
+ * only, whoever gets there first (the runner's next start, or an observer).
+ */
+static bool end_flush(weft_future_t *f, uint64_t next, uint64_t ctx)
+{
+	int64_t delta;
+
+	if (!__atomic_exchange_n(&f->end_pending, 0, __ATOMIC_ACQ_REL))
+		return false;
+	delta = rt_now_ns() - f->end_ns;
+	if (delta < 0)
+		delta = 0;
+	if (delta > (int64_t)UINT32_MAX) {
+		/* Not expressible (the runner was descheduled for seconds):
+		 * an end stamped late beats no end. */
+		weft_task_end(f->id, WEFT_STATUS_OK, 0, NULL);
+		return false;
+	}
+	weft_task_next(f->id, (uint32_t)delta, next, ctx);
+	return next != 0;
+}
+
+/* Every read of a future's state goes through here: whoever sees it
+ * complete traces a deferred end first. */
 static enum weft_state future_state(const weft_future_t *f)
 {
-	return (enum weft_state)__atomic_load_n(&f->state, __ATOMIC_ACQUIRE);
+	enum weft_state st = (enum weft_state)__atomic_load_n(&f->state, __ATOMIC_ACQUIRE);
+
+	if (st >= WEFT_STATE_OK && __builtin_expect(__atomic_load_n(&f->end_pending,
+								    __ATOMIC_RELAXED), 0))
+		end_flush((weft_future_t *)f, 0, 0);
+	return st;
+}
+
+void rt_pending_flush(weft_future_t **pending)
+{
+	if (*pending) {
+		end_flush(*pending, 0, 0);
+		weft_future_release(*pending);
+		*pending = NULL;
+	}
 }
 
 static uint64_t token_id(const weft_future_t *f)
@@ -185,11 +226,16 @@ static void detached_failed(weft_future_t *f)
 		fn(f, arg);
 }
 
-int rt_future_complete(weft_future_t *f, enum weft_state state, int err, char *msg,
-		       void *const *value)
+/* rt_future_complete; with `pending` (the runner's slot, see
+ * rt_future_run_queued) an ok end that nobody is listening or waiting for
+ * is left for the runner to trace with its next start.  Returns 1 when it
+ * did so (the caller then puts f in the slot), else 0 / -EALREADY. */
+static int complete(weft_future_t *f, enum weft_state state, int err, char *msg,
+		    void *const *value, bool may_defer)
 {
 	struct rt_stripe *s = rt_stripe_of(f);
 	struct rt_listener *l, *rev = NULL, *next;
+	bool defer;
 
 	pthread_mutex_lock(&s->lock);
 	if (future_state(f) >= WEFT_STATE_OK) {
@@ -212,8 +258,17 @@ int rt_future_complete(weft_future_t *f, enum weft_state state, int err, char *m
 	f->err = err;
 	f->done_ctx = rt_ctx_current_id();
 	/* Under the stripe, so that whoever sees the future complete (a waiter,
-	 * a continuation) acts after task_end in the trace. */
-	weft_task_end(f->id, rt_status_of_state(state), err, f->msg);
+	 * a continuation) acts after task_end in the trace.  A deferred end is
+	 * published before the state (release), so whoever sees the state sees
+	 * end_pending too and traces the end before acting. */
+	defer = may_defer && state == WEFT_STATE_OK && !f->listeners && !f->waiters &&
+		WEFT_ENABLED(task_next);
+	if (defer) {
+		f->end_ns = rt_now_ns();
+		__atomic_store_n(&f->end_pending, 1, __ATOMIC_RELAXED);
+	} else {
+		weft_task_end(f->id, rt_status_of_state(state), err, f->msg);
+	}
 	__atomic_store_n(&f->state, state, __ATOMIC_RELEASE);
 	l = f->listeners;
 	f->listeners = NULL;
@@ -233,7 +288,15 @@ int rt_future_complete(weft_future_t *f, enum weft_state state, int err, char *m
 	}
 	if ((f->flags & RT_F_DETACHED) && state == WEFT_STATE_ERROR)
 		detached_failed(f);
-	return 0;
+	return defer ? 1 : 0;
+}
+
+int rt_future_complete(weft_future_t *f, enum weft_state state, int err, char *msg,
+		       void *const *value)
+{
+	int rc = complete(f, state, err, msg, value, false);
+
+	return rc > 0 ? 0 : rc;
 }
 
 void rt_future_complete_rc(weft_future_t *f, int rc)
@@ -265,25 +328,36 @@ bool rt_future_listen(weft_future_t *f, struct rt_listener *l)
  * `inline_run`: it completes synchronously at creation (task_inline) rather
  * than starting on ctx_id's thread (task_start).
  */
-static void run_body(weft_future_t *f, uint64_t ctx_id, bool inline_run)
+static void run_body(weft_future_t *f, uint64_t ctx_id, bool inline_run,
+		     weft_future_t **pending)
 {
-	int rc;
+	enum weft_state st;
+	int rc, err;
 
 	if (f->token && weft_cts_is_canceled(f->token)) {
+		if (pending)
+			rt_pending_flush(pending);
 		weft_cancel_observe(rt_cts_id(f->token), f->id);
 		rt_future_complete(f, WEFT_STATE_CANCELED, WEFT_ECANCELED, NULL, NULL);
 		goto out;
 	}
 	__atomic_store_n(&f->state, WEFT_STATE_RUNNING, __ATOMIC_RELAXED);
-	if (inline_run)
+	if (inline_run) {
 		weft_task_inline(f->id);
-	else
+	} else if (!(pending && *pending && end_flush(*pending, f->id, ctx_id))) {
 		weft_task_start(f->id, ctx_id);
+	}
+	if (pending && *pending) {
+		weft_future_release(*pending);
+		*pending = NULL;
+	}
 	if (f->type == RT_CONT)
 		rc = f->fn.cont(f, f->antecedent, f->arg);
 	else
 		rc = f->fn.work(f, f->arg);
-	rt_future_complete_rc(f, rc);
+	st = rt_state_of_rc(rc, &err);
+	if (complete(f, st, err, NULL, NULL, pending != NULL) > 0)
+		*pending = weft_future_ref(f);
 out:
 	if (f->antecedent) {
 		weft_future_release(f->antecedent);
@@ -291,12 +365,12 @@ out:
 	}
 }
 
-void rt_future_run_queued(weft_ctx_t *ctx, weft_future_t *f)
+void rt_future_run_queued(weft_ctx_t *ctx, weft_future_t *f, weft_future_t **pending)
 {
 	uint64_t prev = weft_current_task();
 
 	weft_set_current_task(f->id);
-	run_body(f, weft_ctx_id(ctx), false);
+	run_body(f, weft_ctx_id(ctx), false, pending);
 	weft_set_current_task(prev);
 	weft_future_release(f);
 }
@@ -332,8 +406,8 @@ static weft_future_t *run_new(weft_ctx_t *ctx, weft_work_fn fn, void *arg,
 	}
 	f->fn.work = fn;
 	f->arg = arg;
-	weft_task_new_at(f->id, weft_current_task(), token_id(f), f->kind,
-			 name_or(opts, detached ? "spawn" : "run"), site);
+	weft_task_submit_at(f->id, weft_current_task(), token_id(f), f->kind, weft_ctx_id(ctx),
+			    name_or(opts, detached ? "spawn" : "run"), site);
 	weft_future_ref(f); /* the queue's */
 	if (rt_ctx_post(ctx, f) != 0) {
 		/* Traced already: end it rather than leave a task that never ends. */
@@ -397,13 +471,14 @@ static void cont_dispatch(weft_future_t *c, weft_future_t *ante, bool at_registr
 		uint64_t prev = weft_current_task();
 
 		weft_set_current_task(c->id);
-		run_body(c, rt_ctx_current_id(), at_registration);
+		run_body(c, rt_ctx_current_id(), at_registration, NULL);
 		weft_set_current_task(prev);
 		goto out;
 	}
 	to = weft_ctx_id(c->ctx);
 	if (to != ante->done_ctx)
 		weft_marshal(c->id, ante->done_ctx, to);
+	weft_task_schedule(c->id, to);
 	weft_future_ref(c); /* the queue's */
 	if (rt_ctx_post(c->ctx, c) != 0)
 		rt_future_cancel_queued(c);

@@ -12,6 +12,8 @@
  *  - a context's queue and counters by the context's own mutex;
  *  - a token source's registrations by the source's mutex;
  *  - the timer list by the timer's mutex.
+ * The one nesting: a context's lock may be held while a timer is added (the
+ * timer's lock is a leaf; timer callbacks run with no lock held).
  * User code (work functions, continuations, cancel callbacks, handlers) is
  * never called with any of them held, so it may call back into the runtime.
  */
@@ -79,6 +81,8 @@ struct weft_future {
 	struct rt_listener as_cont;    /* RT_CONT: its registration on the antecedent */
 	unsigned waiters;              /* blocked in weft_future_wait, under the stripe */
 	uint64_t timer_id, reg_id;     /* RT_DELAY: under the stripe lock */
+	int end_pending;               /* atomic: ended ok, its task_end not yet traced */
+	int64_t end_ns;                /* when, if end_pending (rt_now_ns) */
 	void *extra;                   /* RT_WHEN_ALL / RT_WHEN_ANY state (owned) */
 };
 
@@ -108,8 +112,20 @@ bool rt_future_listen(weft_future_t *f, struct rt_listener *l);
 /* Emits error_observe once if f failed. */
 void rt_future_observe(weft_future_t *f);
 /* Runs a dequeued item on the calling thread (a worker or loop thread of
- * ctx) and drops the queue's reference. */
-void rt_future_run_queued(weft_ctx_t *ctx, weft_future_t *f);
+ * ctx) and drops the queue's reference.
+ *
+ * `pending` (may be NULL) is the runner's slot for a deferred end: a task
+ * that ends ok with nobody listening or waiting leaves its task_end untraced
+ * in *pending (with a reference), so that the start of the runner's next task
+ * can carry it (one task_next event instead of task_end + task_start).  The
+ * runner must call rt_pending_flush() before it goes idle or stops; anyone
+ * who looks at the future meanwhile (a wait, a continuation, a state query)
+ * traces the end first itself, so nothing in the trace can follow an end
+ * that is not there yet. */
+void rt_future_run_queued(weft_ctx_t *ctx, weft_future_t *f, weft_future_t **pending);
+/* Traces the deferred end in *pending, if any and not traced yet, and drops
+ * the slot's reference. */
+void rt_pending_flush(weft_future_t **pending);
 /* Completes a dequeued, never started item as canceled (shutdown) and drops
  * the queue's reference. */
 void rt_future_cancel_queued(weft_future_t *f);
@@ -129,9 +145,11 @@ void rt_combine_free(void *extra);
 /* The context whose thread runs the caller, or NULL. */
 weft_ctx_t *rt_ctx_current(void);
 uint64_t rt_ctx_current_id(void);
-/* Queues f, handing the queue one reference of the caller's.  Emits
- * task_schedule.  -ESHUTDOWN if the context no longer takes work (the
- * caller keeps its reference). */
+/* Queues f, handing the queue one reference of the caller's.  Emits no
+ * task event: the caller has emitted task_submit or task_schedule before, so
+ * that no runner can start f before it is traced as queued, and without the
+ * context's lock held, which every runner contends for.  -ESHUTDOWN if the
+ * context no longer takes work (the caller keeps its reference and ends f). */
 int rt_ctx_post(weft_ctx_t *ctx, weft_future_t *f);
 /* The worker/loop thread running a task reports it blocks / unblocks. */
 void rt_ctx_blocked(bool blocked);
