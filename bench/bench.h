@@ -64,6 +64,14 @@ void bench_session_close(struct bench_session *s);
  */
 int bench_wait_state(const int *state, int want_on, int timeout_ms);
 
+/* CPU time (ns) of every lttng-consumerd process so far, all threads (from
+ * /proc/PID/task/TID/schedstat): the consumer competes with the traced
+ * program for the same cores, so its share is part of what tracing costs. */
+double bench_consumer_cpu_ns(void);
+/* Events of a trace directory whose name starts with prefix ("weft:"),
+ * counted in babeltrace2's text output; -1 after printing why. */
+long bench_count_events(const char *dir, const char *prefix);
+
 uint64_t bench_now_ns(void);
 /* Busy-spins (no sleep) for ns nanoseconds of CLOCK_MONOTONIC time. */
 void bench_spin_ns(int64_t ns);
