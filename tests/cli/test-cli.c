@@ -265,13 +265,23 @@ TEST_IMPL(record_every_example)
 		kept_trace(r.out, dir, sizeof dir);
 		bt = babeltrace(dir);
 		/* every weft event babeltrace2 reads was stored and counted */
+		/* (a task is created by task_new or task_submit, and ended by
+		 * task_end or by task_next, which ends one task and may start
+		 * the next: probes/weft-tp.h) */
 		ASSERT_EQ(events, count_matching(bt, " weft:"));
-		ASSERT_EQ(tasks, count_matching(bt, " weft:task_new:"));
+		ASSERT_EQ(tasks, count_matching(bt, " weft:task_new:") +
+					 count_matching(bt, " weft:task_submit:"));
 		ASSERT_EQ(failed, count_matching(bt, "status = ( \"error\""));
 		ASSERT_EQ(sql_int(db, "SELECT count(*) FROM tasks WHERE created_ns IS NOT NULL"),
-			  count_matching(bt, " weft:task_new:"));
+			  count_matching(bt, " weft:task_new:") +
+				  count_matching(bt, " weft:task_submit:"));
 		ASSERT_EQ(sql_int(db, "SELECT count(*) FROM tasks WHERE ended_ns IS NOT NULL"),
-			  count_matching(bt, " weft:task_end:"));
+			  count_matching(bt, " weft:task_end:") +
+				  count_matching(bt, " weft:task_next:"));
+		ASSERT_EQ(sql_int(db, "SELECT count(*) FROM tasks WHERE started_ns IS NOT NULL"),
+			  count_matching(bt, " weft:task_start:") +
+				  count_matching(bt, " weft:task_next:") -
+				  count_matching(bt, ", task = 0, ctx = "));
 		ASSERT_EQ(sql_int(db, "SELECT count(*) FROM contexts WHERE created_ns IS NOT NULL"),
 			  count_matching(bt, " weft:context_new:"));
 		ASSERT_EQ(sql_int(db, "SELECT count(*) FROM processes"), 1);
@@ -425,6 +435,34 @@ TEST_IMPL(sigkill_weft_then_import_completes)
 	return 0;
 }
 
+/* A trace recorded by weft 0.1 (provider schema v1: tests/data) still
+ * imports: every task babeltrace2 reads in it is stored, ended as often as
+ * it ended, with its tokens. */
+TEST_IMPL(import_v1_trace)
+{
+	char dir[] = WEFT_SOURCE_DIR "/tests/data/v1-trace-healthy";
+	struct run_result r;
+	char *bt;
+
+	setup();
+	if (WEFT(&r, 60, "import", dir, "-o", path_in("v1.db")) != 0)
+		TEST_FAIL_("weft import of a v1 trace: exit %d: %s", proc_exit_code(&r), r.err);
+	proc_result_free(&r);
+	bt = babeltrace(dir);
+	ASSERT_GT(count_matching(bt, " weft:task_new:"), 10);
+	ASSERT_EQ(count_matching(bt, " weft:task_submit:"), 0);
+	ASSERT_EQ(sql_int(path_in("v1.db"), "SELECT count(*) FROM tasks WHERE created_ns IS NOT NULL"),
+		  count_matching(bt, " weft:task_new:"));
+	ASSERT_EQ(sql_int(path_in("v1.db"), "SELECT count(*) FROM tasks WHERE ended_ns IS NOT NULL"),
+		  count_matching(bt, " weft:task_end:"));
+	ASSERT_EQ(sql_int(path_in("v1.db"), "SELECT count(*) FROM tasks WHERE started_ns IS NOT NULL"),
+		  count_matching(bt, " weft:task_start:"));
+	ASSERT_EQ(sql_int(path_in("v1.db"), "SELECT count(*) FROM tokens WHERE created_ns IS NOT NULL"),
+		  count_matching(bt, " weft:token_new:"));
+	free(bt);
+	return 0;
+}
+
 TEST_IMPL(import_refuses_bad_input)
 {
 	char *rec[] = { "record", "--keep-trace", "-o", NULL, "--", SEQ_TASKS, "100", "0", NULL };
@@ -503,6 +541,7 @@ static const struct test_entry tests[] = {
 	TEST_ENTRY_TIMEOUT(attach_mid_run, 60)
 	TEST_ENTRY_TIMEOUT(sigkill_traced_program, 90)
 	TEST_ENTRY_TIMEOUT(sigkill_weft_then_import_completes, 120)
+	TEST_ENTRY_TIMEOUT(import_v1_trace, 60)
 	TEST_ENTRY_TIMEOUT(import_refuses_bad_input, 120)
 };
 TEST_MAIN(tests)

@@ -597,6 +597,54 @@ TEST_IMPL(pid_reuse)
 	return 0;
 }
 
+/* A store written by weft 0.1 (schema v1: `weft record -- examples/healthy`,
+ * kept as the sqlite3 .dump in tests/data) opens, migrates to the current
+ * version in place, keeps every row, and gains v2's facts derived from v1's:
+ * each linked token's parent is in token_parents. */
+TEST_IMPL(migrate_v1_store)
+{
+	FILE *f = fopen(WEFT_SOURCE_DIR "/tests/data/v1-store-healthy.sql", "r");
+	char *sql, err[512];
+	struct store *st;
+	sqlite3 *db;
+	long n;
+
+	ASSERT_NOT_NULL(f);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	sql = malloc((size_t)n + 1);
+	ASSERT_NOT_NULL(sql);
+	ASSERT_EQ(fread(sql, 1, (size_t)n, f), (size_t)n);
+	sql[n] = '\0';
+	fclose(f);
+	fixture();
+	ASSERT_EQ(sqlite3_open(db_path, &db), SQLITE_OK);
+	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		TEST_FAIL_("load the v1 dump: %s", sqlite3_errmsg(db));
+	/* .dump keeps neither pragma: set them as weft 0.1 did. */
+	ASSERT_EQ(sqlite3_exec(db, "PRAGMA application_id = 2003134068; PRAGMA user_version = 1",
+			       NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	free(sql);
+
+	st = open_store(0);
+	ASSERT_EQ(q_int(st, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
+	ASSERT_EQ(q_int(st, "SELECT value FROM meta WHERE key = 'schema_version'"),
+		  STORE_SCHEMA_VERSION);
+	if (store_check(st, err, sizeof(err)) != 0)
+		TEST_FAIL_("integrity after migration: %s", err);
+	/* What healthy recorded (its summary said 15 tasks, 3 failed). */
+	ASSERT_EQ(q_int(st, "SELECT count(*) FROM tasks WHERE created_ns IS NOT NULL"), 15);
+	ASSERT_EQ(q_int(st, "SELECT count(*) FROM task_summary WHERE status = 'error'"), 3);
+	ASSERT_EQ(q_int(st, "SELECT count(*) FROM tokens WHERE parent IS NOT NULL"), 3);
+	ASSERT_EQ(q_int(st, "SELECT count(*) FROM token_parents tp JOIN tokens t "
+			    "ON t.id = tp.token AND t.parent = tp.parent WHERE tp.ord = 0"), 3);
+	ASSERT_EQ(q_int(st, "SELECT count(*) FROM tokens WHERE name IS NOT NULL"), 0);
+	store_close(st);
+	return 0;
+}
+
 /* Schema v2: a token's name, and every parent of a linked token, so that a
  * cancellation arriving through the second parent can be followed. */
 TEST_IMPL(token_names_and_parents)
@@ -1106,6 +1154,7 @@ static const struct test_entry tests[] = {
 	TEST_ENTRY(tasks_across_chunks)
 	TEST_ENTRY(pid_reuse)
 	TEST_ENTRY(token_names_and_parents)
+	TEST_ENTRY(migrate_v1_store)
 	TEST_ENTRY(untrusted_strings)
 	TEST_ENTRY(doc_queries)
 	TEST_ENTRY(integrity)
