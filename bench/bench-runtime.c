@@ -169,7 +169,7 @@ static double count_events_per_task(weft_ctx_t *pool, const struct kind_info *k,
 /* Switches tracing on or off and waits until libweft sees it. */
 static int set_tracing(struct bench_session *s, int on)
 {
-	const int *state = weft__tp_state[WEFT_EV_task_schedule];
+	const int *state = weft__tp_state_of(WEFT_EV_task_schedule);
 
 	if (on ? bench_session_start(s) < 0 : bench_session_stop(s) < 0)
 		return -1;

@@ -73,7 +73,7 @@ static __attribute__((noinline)) double loop_bare(long n, uint64_t base)
 
 static const int *weft_state(void)
 {
-	return weft__tp_state[WEFT_EV_task_schedule];
+	return weft__tp_state_of(WEFT_EV_task_schedule);
 }
 
 static const int *bare_state(void)

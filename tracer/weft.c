@@ -17,7 +17,10 @@
 #include "weft/weft.h"
 
 #define X(name) &lttng_ust_tracepoint_weft___##name.state,
-const int *const weft__tp_state[WEFT_EVENT_COUNT] = { WEFT_EVENT_MAP(X) };
+const int *const weft__tp_state[WEFT_EVENT_COUNT_V1] = { WEFT_EVENT_MAP_V1(X) };
+const int *const weft__tp_state_v2[WEFT_EVENT_COUNT - WEFT_EVENT_COUNT_V1] = {
+	WEFT_EVENT_MAP_V2(X)
+};
 #undef X
 
 #define NAME_TABLE(map, fn)                                              \
@@ -162,7 +165,12 @@ void weft__error_unobserved(uint64_t task, int32_t err, const char *msg)
 	lttng_ust_tracepoint(weft, error_unobserved, task, err, bound(msg, &b));
 }
 
-void weft__token_new(uint64_t token, uint64_t parent_token, const char *name)
+void weft__token_new(uint64_t token, uint64_t parent_token)
+{
+	lttng_ust_tracepoint(weft, token_new, token, parent_token, "");
+}
+
+void weft__token_new_named(uint64_t token, uint64_t parent_token, const char *name)
 {
 	struct bounded b;
 

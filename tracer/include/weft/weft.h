@@ -98,21 +98,35 @@ void weft_set_current_task(uint64_t task);
 
 /* ---- the events ------------------------------------------------------ */
 
-/* Event ids index the enable-state table below; one per tracepoint. */
-#define WEFT_EVENT_MAP(X) \
+/* Event ids index the enable-state tables below; one per tracepoint.  The
+ * events of provider schema v1, then those v2 added (append only: programs
+ * built against an earlier weft.h keep working with a newer libweft). */
+#define WEFT_EVENT_MAP_V1(X) \
 	X(context_new) X(task_new) X(task_schedule) X(task_start) X(task_end) \
 	X(task_inline) X(continuation_add) X(marshal) X(wait_begin) X(wait_end) \
 	X(error_observe) X(error_unobserved) X(token_new) X(cancel_request) \
 	X(cancel_observe) X(pool_sample) X(worker_state) X(block_begin) \
-	X(block_end) X(annotate) \
-	X(task_submit) X(task_next) X(token_link)
+	X(block_end) X(annotate)
+#define WEFT_EVENT_MAP_V2(X) X(task_submit) X(task_next) X(token_link)
+#define WEFT_EVENT_MAP(X) WEFT_EVENT_MAP_V1(X) WEFT_EVENT_MAP_V2(X)
 #define WEFT__X_EV(name) WEFT_EV_##name,
+#define WEFT__X_ONE(name) +1
 enum weft_event { WEFT_EVENT_MAP(WEFT__X_EV) WEFT_EVENT_COUNT };
+#define WEFT_EVENT_COUNT_V1 (0 WEFT_EVENT_MAP_V1(WEFT__X_ONE))
 
-/* Private: the LTTng enable state of each tracepoint, owned by libweft. */
-extern const int *const weft__tp_state[WEFT_EVENT_COUNT];
+/* Private: the LTTng enable state of each tracepoint, owned by libweft.  One
+ * table per schema version, each of fixed size: an executable may hold a
+ * copy of a table (a copy relocation) sized by the weft.h it was built with,
+ * so a table never grows. */
+extern const int *const weft__tp_state[WEFT_EVENT_COUNT_V1];
+extern const int *const weft__tp_state_v2[WEFT_EVENT_COUNT - WEFT_EVENT_COUNT_V1];
+#define weft__tp_state_of(ev) \
+	((int)(ev) < WEFT_EVENT_COUNT_V1 \
+		 ? weft__tp_state[(int)(ev) % WEFT_EVENT_COUNT_V1] \
+		 : weft__tp_state_v2[((int)(ev) - WEFT_EVENT_COUNT_V1) % \
+				     ((int)WEFT_EVENT_COUNT - WEFT_EVENT_COUNT_V1)])
 #define WEFT_ENABLED(ev) \
-	__builtin_expect(__atomic_load_n(weft__tp_state[WEFT_EV_##ev], __ATOMIC_RELAXED) != 0, 0)
+	__builtin_expect(__atomic_load_n(weft__tp_state_of(WEFT_EV_##ev), __ATOMIC_RELAXED) != 0, 0)
 
 /* Private emitters: call the inline wrappers below instead. */
 void weft__context_new(uint64_t ctx, int kind, const char *name, uint32_t workers);
@@ -128,7 +142,8 @@ void weft__wait_begin(uint64_t waiter, uint64_t awaited, int mode);
 void weft__wait_end(uint64_t waiter, uint64_t awaited, int timed_out);
 void weft__error_observe(uint64_t task);
 void weft__error_unobserved(uint64_t task, int32_t err, const char *msg);
-void weft__token_new(uint64_t token, uint64_t parent_token, const char *name);
+void weft__token_new(uint64_t token, uint64_t parent_token); /* v1 ABI: no name */
+void weft__token_new_named(uint64_t token, uint64_t parent_token, const char *name);
 void weft__token_link(uint64_t token, uint64_t parent);
 void weft__task_submit(uint64_t task, uint64_t parent, uint64_t token, int kind,
 		       uint64_t ctx, const char *name, const char *site);
@@ -263,7 +278,7 @@ static inline void weft_error_unobserved(uint64_t task, int32_t err, const char 
 static inline void weft_token_new(uint64_t token, uint64_t parent_token)
 {
 	if (WEFT_ENABLED(token_new))
-		weft__token_new(token, parent_token, (const char *)0);
+		weft__token_new(token, parent_token);
 }
 
 /* The same, with a name for messages and views (NULL: none). */
@@ -271,7 +286,7 @@ static inline void weft_token_new_named(uint64_t token, uint64_t parent_token,
 					const char *name)
 {
 	if (WEFT_ENABLED(token_new))
-		weft__token_new(token, parent_token, name);
+		weft__token_new_named(token, parent_token, name);
 }
 
 /* `token` is also cancelled when `parent` is: its second and later parents. */
