@@ -66,6 +66,19 @@ static const struct kind_info kinds[KIND_COUNT] = { BENCH_KIND_MAP(X_INFO) };
 #undef X_INFO
 
 #define BENCH_MAX_CYCLES 9
+#define STEP_CYCLES 5
+
+/* The steps of the event economy (BENCHMARKS.md), each a session that
+ * enables these events: v1's four events per pool task, then task_submit,
+ * then task_next. */
+static const struct {
+	const char *name, *pattern;
+} steps[] = {
+	{ "v1", "weft:*|weft:task_submit,weft:task_next" },
+	{ "submit", "weft:*|weft:task_next" },
+	{ "submit_next", "weft:*" },
+};
+#define STEP_COUNT ((int)(sizeof(steps) / sizeof(steps[0])))
 
 static long completed;
 struct bench_session;
@@ -154,7 +167,7 @@ static double count_events_per_task(weft_ctx_t *pool, const struct kind_info *k,
 	double tps, cpu;
 	long count;
 
-	if (bench_session_open(&s, events, 2) < 0)
+	if (bench_session_open(&s, events, 1) < 0)
 		return -1;
 	if (set_tracing(&s, 1) < 0 || run_batch(pool, n, k->spin_ns, 0, &tps, &cpu) < 0 ||
 	    set_tracing(&s, 0) < 0) {
@@ -164,6 +177,51 @@ static double count_events_per_task(weft_ctx_t *pool, const struct kind_info *k,
 	count = bench_count_events(s.dir, "weft:");
 	bench_session_close(&s);
 	return count < 0 ? -1 : (double)count / (double)n;
+}
+
+/*
+ * What one step of the event economy is worth: 1 µs tasks, off and on, in a
+ * session that enables `pattern` (weft's events, some excluded) and the bare
+ * event, `cycles` times; *cost receives the median cost per task in bare
+ * events, *evpt the weft events per task in that session's trace.
+ */
+static int step_cost(weft_ctx_t *pool, const char *pattern, int cycles, int quick,
+		     double *cost, double *evpt)
+{
+	const char *events[] = { pattern, "weft_bench:*" };
+	const struct kind_info *k = &kinds[KIND_1us];
+	double cpu[2][BENCH_MAX_CYCLES], bare[BENCH_MAX_CYCLES], tps, c_on, c_off;
+	struct bench_session s;
+	int c, half, on, drain = quick ? 10 : 50;
+	long count;
+
+	if (bench_session_open(&s, events, 2) < 0)
+		return -1;
+	for (c = 0; c < cycles; c++) {
+		for (half = 0; half < 2; half++) {
+			on = half ^ (c & 1);
+			if (set_tracing(&s, on) < 0 ||
+			    run_batch(pool, k->tasks[quick], k->spin_ns, drain, &tps,
+				      &cpu[on][c]) < 0)
+				goto fail;
+			if (on)
+				bare[c] = bare_batch(quick ? 20000 : 100000, drain);
+		}
+	}
+	if (set_tracing(&s, 0) < 0)
+		goto fail;
+	count = bench_count_events(s.dir, "weft:");
+	bench_session_close(&s);
+	if (count < 0)
+		return -1;
+	c_on = bench_median(cpu[1], (size_t)cycles);
+	c_off = bench_median(cpu[0], (size_t)cycles);
+	*cost = (c_on - c_off) / bench_median(bare, (size_t)cycles);
+	*evpt = (double)count / (double)(k->tasks[quick] * cycles);
+	return 0;
+fail:
+	bench_session_close(&s);
+	return -1;
 }
 
 /* Switches tracing on or off and waits until libweft sees it. */
@@ -191,7 +249,7 @@ int main(int argc, char **argv)
 	double tps[2][KIND_COUNT][BENCH_MAX_CYCLES], ratio[KIND_COUNT][BENCH_MAX_CYCLES];
 	double cpu[2][KIND_COUNT][BENCH_MAX_CYCLES], medcpu[2][KIND_COUNT];
 	double med[2][KIND_COUNT], medratio[KIND_COUNT], bare[BENCH_MAX_CYCLES];
-	double evpt[KIND_COUNT], bare_ns, cost;
+	double evpt[KIND_COUNT], bare_ns, cost, step_bare[STEP_COUNT], step_evpt[STEP_COUNT];
 	int drain;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	int quick = 0, cycles, c, half, k, on, ret = 1, open = 0;
@@ -253,6 +311,14 @@ int main(int argc, char **argv)
 		if (evpt[k] < 0)
 			goto out;
 	}
+	/* The steps, side by side in this run: a session that leaves out
+	 * v2's events gets the v1 stream from the same runtime (weft.h falls
+	 * back to task_new + task_schedule, and an end is folded only into an
+	 * enabled task_next). */
+	for (k = 0; k < STEP_COUNT; k++)
+		if (step_cost(pool, steps[k].pattern, quick ? 1 : STEP_CYCLES, quick,
+			      &step_bare[k], &step_evpt[k]) < 0)
+			goto out;
 
 	/* Printed before the medians sort them: the spread says how far to
 	 * trust a median on this machine. */
@@ -287,6 +353,12 @@ int main(int argc, char **argv)
 		bench_print(name, medcpu[1][k] - medcpu[0][k], 0);
 		snprintf(name, sizeof(name), "cost_in_bare_events_%s", kinds[k].name);
 		bench_print(name, (medcpu[1][k] - medcpu[0][k]) / bare_ns, 2);
+	}
+	for (k = 0; k < STEP_COUNT; k++) {
+		printf("# step %s (%s): %.3f events/task, %.2f bare events/task\n",
+		       steps[k].name, steps[k].pattern, step_evpt[k], step_bare[k]);
+		snprintf(name, sizeof(name), "step_%s_cost_in_bare_events", steps[k].name);
+		bench_print(name, step_bare[k], 2);
 	}
 	bench_print("discarded_events", (double)discarded, 0);
 	for (k = 0; k < KIND_COUNT; k++) {

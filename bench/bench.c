@@ -86,21 +86,34 @@ static int add_context(struct bench_session *s, enum lttng_event_context_type ty
 	return ret;
 }
 
+/* pattern: "provider:glob", optionally followed by "|" and comma-separated
+ * event names to exclude ("weft:*|weft:task_next"). */
 static int enable_event(struct bench_session *s, const char *pattern)
 {
 	struct lttng_event *ev = lttng_event_create();
-	int ret;
+	char buf[256], *bar, *tok, *save = NULL, *excl[8];
+	int ret, nexcl = 0;
 
 	if (!ev) {
 		fprintf(stderr, "Cannot enable LTTng event: out of memory: pattern=%s\n",
 			pattern);
 		return -1;
 	}
+	snprintf(buf, sizeof(buf), "%s", pattern);
+	bar = strchr(buf, '|');
+	if (bar) {
+		*bar = '\0';
+		for (tok = strtok_r(bar + 1, ",", &save); tok && nexcl < 8;
+		     tok = strtok_r(NULL, ",", &save))
+			excl[nexcl++] = tok;
+	}
 	ev->type = LTTNG_EVENT_TRACEPOINT;
-	snprintf(ev->name, sizeof(ev->name), "%s", pattern);
+	snprintf(ev->name, sizeof(ev->name), "%s", buf);
 	ev->loglevel_type = LTTNG_EVENT_LOGLEVEL_ALL;
 	ev->loglevel = -1;
-	ret = lttng_enable_event(s->handle, ev, s->channel);
+	ret = nexcl ? lttng_enable_event_with_exclusions(s->handle, ev, s->channel, NULL, nexcl,
+							 excl)
+		    : lttng_enable_event(s->handle, ev, s->channel);
 	if (ret < 0)
 		fprintf(stderr, "Cannot enable LTTng event: %s: session=%s pattern=%s\n",
 			lttng_strerror(ret), s->name, pattern);
