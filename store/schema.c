@@ -314,6 +314,38 @@ static const char schema_v2[] =
 	""
 	/* v2:threads — thread-to-context binding as intervals */
 	""
+	/* v2:findings — what a finding keeps (detect.h): its identity for
+	 * live re-runs (detector, process, key), unit, thread and context,
+	 * the finding it follows from (one root cause, one finding), a
+	 * suppression's reason, when it was written; its tasks with roles. */
+	"ALTER TABLE findings ADD COLUMN session INTEGER REFERENCES sessions;\n"
+	"ALTER TABLE findings ADD COLUMN key TEXT;\n"
+	"ALTER TABLE findings ADD COLUMN unit TEXT;\n"
+	"ALTER TABLE findings ADD COLUMN thread INTEGER REFERENCES threads;\n"
+	"ALTER TABLE findings ADD COLUMN ctx INTEGER REFERENCES contexts;\n"
+	"ALTER TABLE findings ADD COLUMN attached_to INTEGER REFERENCES findings;\n"
+	"ALTER TABLE findings ADD COLUMN suppressed TEXT;\n"
+	"ALTER TABLE findings ADD COLUMN detected_ns INTEGER;\n"
+	"CREATE UNIQUE INDEX findings_key ON findings(detector, process, key);\n"
+	"CREATE TABLE finding_tasks(\n"
+	"  finding INTEGER NOT NULL REFERENCES findings, ord INTEGER NOT NULL,\n"
+	"  task INTEGER NOT NULL REFERENCES tasks, role TEXT NOT NULL,\n"
+	"  PRIMARY KEY(finding, ord)) WITHOUT ROWID;\n"
+	"CREATE INDEX finding_tasks_task ON finding_tasks(task);\n"
+	"DROP VIEW finding_summary;\n"
+	"CREATE VIEW finding_summary AS\n"
+	"SELECT f.id AS id, f.detector AS detector,\n"
+	"  (SELECT name FROM enums WHERE domain = 'severity' AND value = f.severity)\n"
+	"    AS severity, f.severity AS severity_level,\n"
+	"  f.process AS process, p.pid AS pid, p.name AS process_name,\n"
+	"  f.task AS task_id, t.task AS task, n.s AS task_name, si.s AS site,\n"
+	"  f.begin_ns AS begin_ns, f.end_ns AS end_ns, f.value AS value, f.unit AS unit,\n"
+	"  f.message AS message, f.attached_to AS attached_to, f.suppressed AS suppressed,\n"
+	"  f.session AS session\n"
+	"FROM findings f LEFT JOIN processes p ON p.id = f.process\n"
+	"LEFT JOIN tasks t ON t.id = f.task\n"
+	"LEFT JOIN strings n ON n.id = t.name\n"
+	"LEFT JOIN strings si ON si.id = t.site;\n"
 	/* v2:writer — writer state */
 	""
 	"";
