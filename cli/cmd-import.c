@@ -1,8 +1,10 @@
 /*
  * `weft import CTF_DIR [-o FILE]`: ingests an existing LTTng trace directory
- * (a session's output, or one archived rotation chunk) into a trace store, as
- * one transaction.  Refuses traces with no weft events.  A store that did not
- * exist before is removed again when the import fails: no partial file.
+ * (a session's output, or one archived rotation chunk) into a trace store, one
+ * transaction per chunk.  What the store holds already (known by content, see
+ * daemon/ingest.h) is skipped, and said so.  Refuses traces with no weft
+ * events.  A store that did not exist before is removed again when the import
+ * fails: no partial file.
  */
 #include <dirent.h>
 #include <errno.h>

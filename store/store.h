@@ -13,9 +13,11 @@
  *   store_open(path, STORE_CREATE, &st, err, sizeof err);
  *   store_session_begin(st, host, name, start_ns, &session);
  *   for each archived chunk:
- *       if (store_chunk_has(st, session, chunk) == 1) skip it;   (already in)
+ *       store_chunk_identify(st, streams, n, &m);   (by content: its packets)
+ *       if (m.state == STORE_CHUNK_STORED) skip it;  (already in)
  *       store_chunk_begin(st, session, chunk);                    (BEGIN)
- *       store_process_mark(...) / store_add_event(...) / store_add_loss(...)
+ *       store_process_mark(...) / store_add_event(...)
+ *       store_add_streams(st, streams, n, ...);      (identity, exact loss)
  *       store_chunk_commit(st);   (or store_chunk_abort(st) on any error)
  *   store_session_end(st, session, end_ns, discarded, lost);
  *   store_close(st);
@@ -102,8 +104,10 @@ int store_session_end(struct store *st, int64_t session_id, int64_t end_ns,
 
 /* ---- chunks ------------------------------------------------------------ */
 
-/* 1 if chunk `chunk_id` of the session is committed, 0 if not, < 0 on error
- * (-EACCES on a read-only handle: this is the writer's question). */
+/* 1 if a chunk named `chunk_id` of the session is committed, 0 if not, < 0
+ * on error (-EACCES on a read-only handle: this is the writer's question).
+ * Names are labels: a chunk's identity is its content (store_chunk_identify);
+ * this is for traces without a packet index. */
 int store_chunk_has(struct store *st, int64_t session_id, const char *chunk_id);
 /* Opens the chunk's transaction.  -EEXIST if the chunk is already committed,
  * -EBUSY if a chunk is already open. */
