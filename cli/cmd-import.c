@@ -1,11 +1,14 @@
 /*
  * `weft import CTF_DIR [-o FILE]`: ingests an existing LTTng trace directory
- * (a session's output, or one archived rotation chunk) into a trace store, as
- * one transaction.  Refuses traces with no weft events.  A store that did not
- * exist before is removed again when the import fails: no partial file.
+ * (a session's output, or one archived rotation chunk) into a trace store, one
+ * transaction per chunk.  What the store holds already (known by content, see
+ * daemon/ingest.h) is skipped, and said so.  Refuses traces with no weft
+ * events.  A store that did not exist before is removed again when the import
+ * fails: no partial file.
  */
 #include <dirent.h>
 #include <errno.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +68,40 @@ static int list_chunks(const char *dir, char ***out)
 	return k;
 }
 
+/* 1 if path is DIR/archives/CHUNK (an archive of a rotated recording); then
+ * session gets DIR's name. */
+static int archive_of(const char *path, char *session, size_t len)
+{
+	const char *end = strrchr(path, '/'), *b;
+
+	if (!end || end - path < 10 || strncmp(end - 9, "/archives", 9) != 0)
+		return 0;
+	end -= 9;
+	for (b = end; b > path && b[-1] != '/'; b--)
+		;
+	if (b == end)
+		return 0;
+	snprintf(session, len, "%.*s", (int)(end - b), b);
+	return 1;
+}
+
+/* "host/name" of a store session, for messages. */
+static const char *session_label(struct store *st, int64_t id, char *buf, size_t len)
+{
+	sqlite3_stmt *s = NULL;
+
+	snprintf(buf, len, "%lld", (long long)id);
+	if (sqlite3_prepare_v2(store_db(st), "SELECT host, name FROM sessions WHERE id = ?1",
+			       -1, &s, NULL) == SQLITE_OK) {
+		sqlite3_bind_int64(s, 1, id);
+		if (sqlite3_step(s) == SQLITE_ROW)
+			snprintf(buf, len, "%s/%s", (const char *)sqlite3_column_text(s, 0),
+				 (const char *)sqlite3_column_text(s, 1));
+	}
+	sqlite3_finalize(s);
+	return buf;
+}
+
 static int import_exec(int argc, char **argv)
 {
 	const char *out = "weft.db", *dir = NULL;
@@ -74,7 +111,9 @@ static int import_exec(int argc, char **argv)
 	char **chunks = NULL;
 	struct stat sb;
 	int existed, rc, n = 0, empty = 0, skipped = 0, status = EXIT_FAIL;
-	uint64_t written = 0, other = 0, loss_msgs = 0, disc_ev = 0, disc_pk = 0, unknown = 0;
+	uint64_t written = 0, other = 0, disc_ev = 0, disc_pk = 0, inexact = 0;
+	int indexed = 1;
+	char stored_as[256] = "", sname[256] = "";
 	uint32_t traces = 0;
 	int64_t t0, session_id = 0;
 
@@ -135,6 +174,12 @@ static int import_exec(int argc, char **argv)
 		io.session_id = session_id;
 		io.session_name = n ? base_name(real) : NULL;
 		io.chunk_id = n ? base_name(path) : real;
+		if (!n && archive_of(real, sname, sizeof sname)) {
+			/* One archive of a rotated recording: named as importing the
+			 * whole recording names it (the content decides anyway). */
+			io.session_name = sname;
+			io.chunk_id = base_name(real);
+		}
 		io.progress = on_progress;
 		io.progress_arg = &prog;
 		rc = ingest_chunk(st, path, &io, &rep, err, sizeof err);
@@ -149,13 +194,17 @@ static int import_exec(int argc, char **argv)
 		}
 		session_id = rep.session_id;
 		skipped += rep.skipped;
+		if (rep.skipped) {
+			snprintf(stored_as, sizeof stored_as, "%s", rep.stored_as);
+			continue;
+		}
 		written += rep.written;
 		other += rep.dec.other_events;
 		traces += rep.dec.traces;
-		loss_msgs += rep.dec.loss_msgs;
-		disc_ev += rep.dec.discarded_events;
-		disc_pk += rep.dec.discarded_packets;
-		unknown += rep.dec.unknown_loss_msgs;
+		disc_ev += rep.discarded_events;
+		disc_pk += rep.lost_packets;
+		inexact += rep.inexact;
+		indexed &= rep.indexed;
 		snprintf(host, sizeof host, "%s", rep.dec.hostname);
 	}
 	progress_done(&prog);
@@ -165,7 +214,15 @@ static int import_exec(int argc, char **argv)
 		goto out;
 	}
 	if (skipped == (n ? n - empty : 1)) {
-		printf("weft import: %s is already in %s: nothing to do\n", dir, out);
+		char where[600] = "";
+
+		if (skipped == 1)
+			snprintf(where, sizeof where, " (chunk %s of session %s)", stored_as,
+				 session_label(st, session_id, sname, sizeof sname));
+		else
+			snprintf(where, sizeof where, " (%d chunks, session %s)", skipped,
+				 session_label(st, session_id, sname, sizeof sname));
+		printf("weft import: already in the store: %s%s: nothing to do\n", dir, where);
 		status = EXIT_OK;
 		goto out;
 	}
@@ -179,11 +236,14 @@ static int import_exec(int argc, char **argv)
 		if (skipped)
 			printf("weft import: %d chunk%s already in the store, skipped\n", skipped,
 			       skipped == 1 ? " was" : "s were");
-		if (loss_msgs)
-			printf("weft import: LOSS: %llu discarded events, %llu discarded packets, "
-			       "%llu loss reports without a count (see table loss)\n",
+		if (disc_ev || disc_pk || inexact)
+			printf("weft import: LOSS: %llu discarded events, %llu lost packets%s "
+			       "(see table loss)\n",
 			       (unsigned long long)disc_ev, (unsigned long long)disc_pk,
-			       (unsigned long long)unknown);
+			       !indexed ? ", as babeltrace2 reports them (no CTF index: not exact)"
+			       : inexact ? ", at least: earlier packets of some streams are not in "
+					   "the store"
+					 : "");
 		else
 			printf("weft import: no loss reported by the trace\n");
 	}
@@ -204,10 +264,13 @@ const struct cmd_entry cmd_import_entry = {
 	.summary = "Ingest an existing LTTng trace directory into a trace store.",
 	.help = "CTF_DIR is an LTTng trace output directory or one archived rotation chunk\n"
 		"(every ust/uid/<uid>/<bits>-bit trace under it is read, merged by time).\n"
-		"The whole import is one transaction: it is either all in the store or not at\n"
-		"all, and importing the same directory again does nothing.  Traces without\n"
-		"weft events are refused.  Loss the trace reports (discarded events/packets)\n"
-		"is stored and printed.\n\n"
+		"Each chunk is one transaction: it is either all in the store or not at all.\n"
+		"A chunk is known by its content (each stream's packets, from LTTng's CTF\n"
+		"packet index), not its path: importing data the store already holds -- the\n"
+		"same directory again, a copy, a chunk `weft record` stored -- prints\n"
+		"\"already in the store\" and exits 0; a chunk that shares only some packets\n"
+		"with the store is refused.  Traces without weft events are refused.  Loss\n"
+		"(discarded events, lost packets) is stored, exactly, and printed.\n\n"
 		"Options:\n"
 		"  -o, --output FILE   the trace store to write (default: weft.db); created if\n"
 		"                      missing, removed again if the import fails\n",

@@ -134,11 +134,8 @@ static int ingest_one(struct recorder *r, const char *path)
 	r->session_id = rep.session_id;
 	r->events += rep.written;
 	r->chunks += !rep.skipped;
-	if (!rep.skipped) { /* a skipped chunk was decoded only in part, and counted before */
-		r->trace_discarded_events += rep.dec.discarded_events;
-		r->trace_discarded_packets += rep.dec.discarded_packets;
-		r->trace_loss_unknown += rep.dec.unknown_loss_msgs;
-	}
+	if (!rep.skipped) /* its loss is in table loss: the summary reads it there */
+		r->trace_loss_unknown += rep.inexact;
 	if (!r->o.keep_trace)
 		cli_rm_rf(path);
 	return 0;
@@ -240,6 +237,16 @@ void recorder_summary(struct recorder *r)
 	int64_t failed = count(r, "SELECT count(*) FROM tasks t JOIN processes p ON "
 				  "t.process = p.id WHERE p.session = ?1 AND t.status = 1");
 
+	/* From the store, not summed per chunk: a chunk ingested late (from
+	 * archives/, after a dropped notification) corrects its successor's. */
+	int64_t disc = count(r, "SELECT coalesce(sum(count), 0) FROM loss WHERE session = ?1 "
+				"AND kind = 0");
+	int64_t lost = count(r, "SELECT coalesce(sum(count), 0) FROM loss WHERE session = ?1 "
+				"AND kind = 1");
+
+	r->trace_discarded_events = disc > 0 ? (uint64_t)disc : 0;
+	r->trace_discarded_packets = lost > 0 ? (uint64_t)lost : 0;
+
 	printf("weft %s: %llu events, %lld task%s (%lld failed) from %lld process%s in %llu "
 	       "chunk%s, %.1f s\n",
 	       r->o.cmd, (unsigned long long)r->events, (long long)tasks, tasks == 1 ? "" : "s",
@@ -248,14 +255,14 @@ void recorder_summary(struct recorder *r)
 	       r->chunks == 1 ? "" : "s", secs);
 	if (r->lttng_discarded_events || r->trace_discarded_events ||
 	    r->trace_discarded_packets || r->lttng_lost_packets || r->trace_loss_unknown)
-		printf("weft %s: LOSS: LTTng discarded %llu events and lost %llu packets; the "
-		       "trace marks %llu discarded events, %llu discarded packets%s (table "
-		       "loss); use --lossless or bigger buffers\n",
+		printf("weft %s: LOSS: LTTng discarded %llu events and lost %llu packets; "
+		       "table loss holds %llu discarded events, %llu lost packets%s; use "
+		       "--lossless or bigger buffers\n",
 		       r->o.cmd, (unsigned long long)r->lttng_discarded_events,
 		       (unsigned long long)r->lttng_lost_packets,
 		       (unsigned long long)r->trace_discarded_events,
 		       (unsigned long long)r->trace_discarded_packets,
-		       r->trace_loss_unknown ? " and losses of unknown size" : "");
+		       r->trace_loss_unknown ? " (some as lower bounds)" : "");
 	else
 		printf("weft %s: loss: none (LTTng reports 0 discarded events)\n", r->o.cmd);
 	if (stat(r->o.out, &sb) == 0) {

@@ -6,8 +6,8 @@
  * The trace of the session is written under a private directory named after
  * the session (<tmp>/weft-rec.XXXXXX/<session>/); a chunk is removed only
  * after it was committed, and the directory only when every chunk was.  If
- * weft dies mid-way, `weft import` of that directory finishes the job: chunk
- * ids are the archive names, so what is already in the store is skipped.
+ * weft dies mid-way, `weft import` of that directory finishes the job: the
+ * store knows chunks by their packets, so what is already in it is skipped.
  */
 #ifndef WEFT_CLI_RECORDER_H
 #define WEFT_CLI_RECORDER_H

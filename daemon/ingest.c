@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ctf-index.h"
 #include "ingest.h"
 
 #define BATCH_ENTRIES 4096
@@ -268,17 +269,37 @@ static const char *base_name(const char *dir, char *buf, size_t len)
 	return buf;
 }
 
+/* What ingest_chunk knows before decoding: the chunk's content. */
+struct content {
+	struct ctf_index ix;
+	int indexed;       /* ix describes the whole chunk: identity by content */
+	int64_t session;   /* the session holding other chunks of its traces */
+};
+
+/* A chunk name not yet used in the session: `chunk`, else `chunk~2`, ...
+ * (different content under a name already taken: a re-recorded directory). */
+static int free_name(struct store *st, int64_t session, const char *chunk, char *buf,
+		     size_t len)
+{
+	int rc;
+
+	snprintf(buf, len, "%s", chunk);
+	for (int i = 2; (rc = store_chunk_has(st, session, buf)) == 1 && i < 1000; i++)
+		snprintf(buf, len, "%s~%d", chunk, i);
+	return rc == 1 ? -EEXIST : rc;
+}
+
 /* Writer side: once the host is known, find the session and open the chunk.
  * Returns 0, 1 if the chunk is already in the store, or < 0. */
 static int open_chunk(struct store *st, struct pipe *p, const char *dir,
-		      const struct ingest_opts *o, struct ingest_report *rep, char *err,
-		      size_t errlen)
+		      const struct ingest_opts *o, const struct content *c,
+		      struct ingest_report *rep, char *err, size_t errlen)
 {
-	char name[256];
+	char name[256], chunk_name[512];
 	const char *chunk = o->chunk_id ? o->chunk_id : dir;
 	int rc;
 
-	rep->session_id = o->session_id;
+	rep->session_id = c->session ? c->session : o->session_id;
 	if (!rep->session_id) {
 		const char *sname = o->session_name ? o->session_name
 						    : base_name(dir, name, sizeof name);
@@ -289,11 +310,23 @@ static int open_chunk(struct store *st, struct pipe *p, const char *dir,
 		if (rc)
 			goto fail;
 	}
-	rc = store_chunk_has(st, rep->session_id, chunk);
-	if (rc < 0)
-		goto fail;
-	if (rc == 1)
-		return 1;
+	if (c->indexed) {
+		/* The content is new (checked before decoding): the name is
+		 * only a label. */
+		rc = free_name(st, rep->session_id, chunk, chunk_name, sizeof chunk_name);
+		if (rc < 0)
+			goto fail;
+		chunk = chunk_name;
+	} else {
+		/* No index to tell the content by: the chunk id is all there is. */
+		rc = store_chunk_has(st, rep->session_id, chunk);
+		if (rc < 0)
+			goto fail;
+		if (rc == 1) {
+			snprintf(rep->stored_as, sizeof rep->stored_as, "%s", chunk);
+			return 1;
+		}
+	}
 	rc = store_chunk_begin(st, rep->session_id, chunk);
 	if (rc)
 		goto fail;
@@ -301,6 +334,44 @@ static int open_chunk(struct store *st, struct pipe *p, const char *dir,
 fail:
 	snprintf(err, errlen, "%s", store_errmsg(st));
 	return rc;
+}
+
+/* Before decoding: reads the chunk's packet indexes and asks the store
+ * whether it holds them.  Returns 0 (new: go on), 1 (all stored: skip), or
+ * < 0 with err set. */
+static int identify(struct store *st, const char *dir, struct content *c,
+		    struct ingest_report *rep, char *err, size_t errlen)
+{
+	struct store_chunk_match m;
+	int rc;
+
+	rc = ctf_index_read(dir, &c->ix, err, errlen);
+	if (rc)
+		return rc;
+	c->indexed = c->ix.complete && c->ix.n > 0;
+	rep->indexed = c->indexed;
+	if (!c->indexed)
+		return 0;
+	rc = store_chunk_identify(st, c->ix.v, c->ix.n, &m);
+	if (rc < 0) {
+		snprintf(err, errlen, "%s", store_errmsg(st));
+		return rc;
+	}
+	switch (m.state) {
+	case STORE_CHUNK_STORED:
+		rep->session_id = m.session_id;
+		snprintf(rep->stored_as, sizeof rep->stored_as, "%s", m.chunk);
+		return 1;
+	case STORE_CHUNK_OVERLAP:
+		snprintf(err, errlen, "Cannot ingest chunk: it shares packets with the store but "
+				      "is not the same data (a truncated or merged copy?): %s: "
+				      "path=%s", m.detail, dir);
+		return -EEXIST;
+	case STORE_CHUNK_NEW:
+		c->session = m.session_id;
+		break;
+	}
+	return 0;
 }
 
 static int write_entry(struct store *st, const struct ent *e, struct ingest_report *rep)
@@ -314,6 +385,8 @@ static int write_entry(struct store *st, const struct ent *e, struct ingest_repo
 	case ENT_PROCESS:
 		return store_process_mark(st, e->ev.vpid, e->ev.procname, e->ev.ts_ns);
 	case ENT_LOSS:
+		if (rep->indexed)
+			return 0; /* the index gives the exact figures */
 		l.kind = e->loss.kind == DECODE_LOSS_EVENTS ? STORE_LOSS_EVENTS : STORE_LOSS_PACKETS;
 		l.stream = e->loss.stream;
 		l.begin_ns = e->loss.has_range ? e->loss.begin_ns : 0;
@@ -333,14 +406,25 @@ int ingest_chunk(struct store *st, const char *dir, const struct ingest_opts *op
 	struct pipe *p;
 	pthread_t tid;
 	struct batch *b;
+	struct content c = { 0 };
 	uint64_t next_progress = PROGRESS_EVERY;
 	int opened = 0, rc = 0, wrc = 0, started = 0;
 
 	memset(rep, 0, sizeof(*rep));
 	if (err && errlen)
 		err[0] = '\0';
+	rc = identify(st, dir, &c, rep, err, errlen);
+	if (rc) {
+		ctf_index_free(&c.ix);
+		if (rc == 1) {
+			rep->skipped = 1;
+			rc = 0;
+		}
+		return rc;
+	}
 	p = calloc(1, sizeof(*p));
 	if (!p) {
+		ctf_index_free(&c.ix);
 		snprintf(err, errlen, "Cannot ingest chunk: out of memory: path=%s", dir);
 		return -ENOMEM;
 	}
@@ -358,7 +442,7 @@ int ingest_chunk(struct store *st, const char *dir, const struct ingest_opts *op
 
 	while ((b = pipe_pop(p)) != NULL) {
 		if (!opened && !wrc) {
-			wrc = open_chunk(st, p, dir, o, rep, err, errlen);
+			wrc = open_chunk(st, p, dir, o, &c, rep, err, errlen);
 			opened = wrc == 0;
 			if (wrc)
 				pipe_stop(p);
@@ -380,6 +464,11 @@ int ingest_chunk(struct store *st, const char *dir, const struct ingest_opts *op
 	pthread_join(tid, NULL);
 	started = 0;
 	rep->dec = p->dec;
+	if (!c.indexed) { /* babeltrace2's figures are all there is */
+		rep->discarded_events = p->dec.discarded_events;
+		rep->lost_packets = p->dec.discarded_packets;
+		rep->inexact = p->dec.loss_msgs;
+	}
 
 	if (wrc == 1) { /* already in the store */
 		rep->skipped = 1;
@@ -395,7 +484,7 @@ int ingest_chunk(struct store *st, const char *dir, const struct ingest_opts *op
 		goto out;
 	}
 	if (!opened) { /* an empty chunk: record it all the same */
-		wrc = open_chunk(st, p, dir, o, rep, err, errlen);
+		wrc = open_chunk(st, p, dir, o, &c, rep, err, errlen);
 		if (wrc == 1) {
 			rep->skipped = 1;
 			goto out;
@@ -405,6 +494,14 @@ int ingest_chunk(struct store *st, const char *dir, const struct ingest_opts *op
 			goto out;
 		}
 		opened = 1;
+	}
+	if (c.indexed) {
+		rc = store_add_streams(st, c.ix.v, c.ix.n, &rep->discarded_events,
+				       &rep->lost_packets, &rep->inexact);
+		if (rc) {
+			snprintf(err, errlen, "%s", store_errmsg(st));
+			goto out;
+		}
 	}
 	rc = store_chunk_commit(st);
 	opened = 0;
@@ -423,5 +520,6 @@ out:
 	pthread_cond_destroy(&p->can_push);
 	pthread_mutex_destroy(&p->mu);
 	free(p);
+	ctf_index_free(&c.ix);
 	return rc;
 }

@@ -34,16 +34,34 @@ struct ingest_opts {
 };
 
 struct ingest_report {
-	int64_t session_id;       /* the session the chunk went into */
-	struct decode_stats dec;  /* what the decoder saw (events, loss, hostname) */
+	int64_t session_id;       /* the session the chunk went into (or is in) */
+	struct decode_stats dec;  /* what the decoder saw (events, hostname, and
+				   * babeltrace2's loss messages, which are not
+				   * exact across chunks: see the fields below) */
 	uint64_t written;         /* weft events written */
-	uint64_t loss_records;    /* loss messages written */
+	uint64_t loss_records;    /* babeltrace2 loss messages written (fallback only) */
 	int skipped;              /* 1: the chunk was already in the store */
+	char stored_as[256];      /* skipped: the name of the chunk in the store */
+	/* 1 when the chunk's content was identified by its CTF packet index
+	 * and its loss below taken from it: exact.  0 for a trace without a
+	 * usable index: then identity is the chunk id and loss is babeltrace2's. */
+	int indexed;
+	uint64_t discarded_events; /* this chunk's discarded events (table loss) */
+	uint64_t lost_packets;     /* and lost packets */
+	uint64_t inexact;          /* its loss rows that are lower bounds */
 };
 
-/* Ingests dir.  Returns 0 (committed, or skipped because already present:
- * rep->skipped), or a negative errno-style code with a one-line message in
- * err; then nothing of the chunk is in the store. */
+/* Ingests dir.  The chunk's identity is its content: each stream's packets,
+ * from the CTF packet indexes (daemon/ctf-index.h), whatever its path or
+ * chunk_id.  A chunk whose packets are all in the store already is skipped
+ * without decoding (rep->skipped, rep->stored_as); one that shares only
+ * some packets with the store is refused (-EEXIST; storing the rest would
+ * need decoding by packet, and such a chunk is a truncated or merged copy of
+ * what the store holds).  A chunk of a trace the store already has chunks
+ * of goes into their session, whatever opts says: one recording, one
+ * session.  Returns 0 (committed, or skipped), or a negative errno-style
+ * code with a one-line message in err; then nothing of the chunk is in the
+ * store. */
 int ingest_chunk(struct store *st, const char *dir, const struct ingest_opts *opts,
 		 struct ingest_report *rep, char *err, size_t errlen);
 

@@ -88,9 +88,10 @@ static const char help_text[] =
 	"    their processes are kept apart even when pids collide.  If the trace's\n"
 	"    own hostname differs from HOST, the chunk's log line says so; HOST wins\n"
 	"    (it is also what empty chunks, which carry no hostname, are filed under).\n"
-	"  - The chunk id is the archive directory's name.  A chunk already in the\n"
-	"    store is never ingested again: after a restart, chunks committed before\n"
-	"    are only removed.\n"
+	"  - The chunk id is the archive directory's name, but a chunk is known by\n"
+	"    its content (each stream's packets, from LTTng's CTF packet index): data\n"
+	"    already in the store is never ingested again, however it got there (a\n"
+	"    restart, or `weft import` of a copy); such a chunk is only removed.\n"
 	"  - Each session's chunks go in rotation order; sessions take turns, so one\n"
 	"    host's backlog does not hold up the others.\n"
 	"  - A chunk with no trace in it (nothing registered during that rotation) is\n"
@@ -299,26 +300,24 @@ static int weftd_find_session(struct weftd *d, const char *host, const char *nam
 static int chunk_fault(int rc)
 {
 	return rc == -EBADMSG || rc == -EPROTO || rc == -EXDEV || rc == -ENOMSG ||
+	       rc == -EEXIST || /* shares only some packets with the store */
 	       rc == -ENOENT || rc == -ENOTDIR || rc == -ENAMETOOLONG;
 }
 
 static void weftd_log_ingested(const struct scan_chunk *c, const struct ingest_report *rep,
 			       int64_t ns, const char *fate)
 {
-	char other[48] = "", loss[160] = "none", unknown[64] = "", host[600] = "";
+	char other[48] = "", loss[160] = "none", host[600] = "";
 
 	if (rep->dec.other_events)
 		snprintf(other, sizeof other, " (%llu other)",
 			 (unsigned long long)rep->dec.other_events);
-	if (rep->dec.loss_msgs) {
-		if (rep->dec.unknown_loss_msgs)
-			snprintf(unknown, sizeof unknown, ", %llu report%s without a count",
-				 (unsigned long long)rep->dec.unknown_loss_msgs,
-				 rep->dec.unknown_loss_msgs == 1 ? "" : "s");
-		snprintf(loss, sizeof loss, "%llu discarded events, %llu discarded packets%s",
-			 (unsigned long long)rep->dec.discarded_events,
-			 (unsigned long long)rep->dec.discarded_packets, unknown);
-	}
+	if (rep->discarded_events || rep->lost_packets || rep->inexact)
+		snprintf(loss, sizeof loss, "%llu discarded events, %llu lost packets%s",
+			 (unsigned long long)rep->discarded_events,
+			 (unsigned long long)rep->lost_packets,
+			 !rep->indexed ? " (babeltrace2's count: no CTF index)"
+			 : rep->inexact ? " (at least: earlier packets not in the store)" : "");
 	if (rep->dec.hostname[0] && strcmp(rep->dec.hostname, c->host) != 0)
 		snprintf(host, sizeof host, "; the trace says hostname '%s', filed under the "
 			 "host directory's name", rep->dec.hostname);
@@ -338,20 +337,10 @@ static int weftd_chunk(struct weftd *d, const struct scan_chunk *c, struct state
 	int64_t sid = 0, t0;
 	int rc;
 
-	/* Committed before (a restart, or a crash between commit and removal):
-	 * checked without decoding anything. */
+	/* Committed before (a restart, a crash between commit and removal, or
+	 * the same data imported by hand): ingest_chunk knows it by its
+	 * content, from the packet indexes, without decoding anything. */
 	rc = weftd_find_session(d, c->host, c->session, &sid, err, sizeof err);
-	if (rc == 1) {
-		rc = store_chunk_has(d->st, sid, c->chunk);
-		if (rc < 0)
-			snprintf(err, sizeof err, "%s", store_errmsg(d->st));
-	}
-	if (rc == 1) {
-		log_chunk(c, "already in the store, %s", weftd_dispose(d, c));
-		if (e)
-			e->kind = STATE_DONE;
-		return 0;
-	}
 	if (rc < 0)
 		goto retry;
 

@@ -311,7 +311,31 @@ static const char schema_v2[] =
 	"INSERT INTO token_parents(token, parent, ord, ts_ns)\n"
 	"  SELECT id, parent, 0, created_ns FROM tokens WHERE parent IS NOT NULL;\n"
 	/* v2:chunk — chunk identity by content, exact loss */
-	""
+	/* Each stream's stretch of packets in each chunk, from LTTng's CTF
+	 * packet index: a stream (trace UUID, stream class, instance) numbers
+	 * its packets and counts its discarded events cumulatively for the
+	 * whole recording, so these rows say which data a chunk holds whatever
+	 * its path, and give the exact loss between two stretches. */
+	"CREATE TABLE chunk_streams(\n"
+	"  trace_uuid TEXT NOT NULL, stream_class INTEGER NOT NULL,\n"
+	"  stream_instance INTEGER NOT NULL, first_seq INTEGER NOT NULL,\n"
+	"  last_seq INTEGER NOT NULL, session INTEGER NOT NULL REFERENCES sessions,\n"
+	"  chunk TEXT NOT NULL, stream TEXT NOT NULL, packets INTEGER NOT NULL,\n"
+	"  lost_inside INTEGER NOT NULL, begin_ns INTEGER, first_end_ns INTEGER,\n"
+	"  end_ns INTEGER, discarded_first INTEGER NOT NULL,\n"
+	"  discarded_last INTEGER NOT NULL, discards_begin_ns INTEGER,\n"
+	"  discards_end_ns INTEGER,\n"
+	"  PRIMARY KEY(trace_uuid, stream_class, stream_instance, first_seq)) WITHOUT ROWID;\n"
+	"CREATE INDEX chunk_streams_chunk ON chunk_streams(session, chunk);\n"
+	/* A loss row now belongs to one stream stretch (NULL for the
+	 * babeltrace2 messages that v1 stored) and says whether it is exact. */
+	"ALTER TABLE loss ADD COLUMN trace_uuid TEXT;\n"
+	"ALTER TABLE loss ADD COLUMN stream_class INTEGER;\n"
+	"ALTER TABLE loss ADD COLUMN stream_instance INTEGER;\n"
+	"ALTER TABLE loss ADD COLUMN first_seq INTEGER;\n"
+	"ALTER TABLE loss ADD COLUMN exact INTEGER;\n"
+	"CREATE INDEX loss_stream ON loss(trace_uuid, stream_class, stream_instance,\n"
+	"  first_seq) WHERE trace_uuid IS NOT NULL;\n"
 	/* v2:threads — thread-to-context binding as intervals */
 	""
 	/* v2:findings — what a finding keeps (detect.h): its identity for

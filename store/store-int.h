@@ -222,5 +222,8 @@ int store_migrate(struct store *st, int from_version);
 /* writer.c */
 int store_writer_init(struct store *st);
 void store_writer_free(struct store *st);
+/* Sets the open chunk's session start from its first timestamp (ns since
+ * the epoch), rounded down to a second; for a session that has none yet. */
+int store_writer_set_base(struct store *st, int64_t ts);
 
 #endif

@@ -13,9 +13,11 @@
  *   store_open(path, STORE_CREATE, &st, err, sizeof err);
  *   store_session_begin(st, host, name, start_ns, &session);
  *   for each archived chunk:
- *       if (store_chunk_has(st, session, chunk) == 1) skip it;   (already in)
+ *       store_chunk_identify(st, streams, n, &m);   (by content: its packets)
+ *       if (m.state == STORE_CHUNK_STORED) skip it;  (already in)
  *       store_chunk_begin(st, session, chunk);                    (BEGIN)
- *       store_process_mark(...) / store_add_event(...) / store_add_loss(...)
+ *       store_process_mark(...) / store_add_event(...)
+ *       store_add_streams(st, streams, n, ...);      (identity, exact loss)
  *       store_chunk_commit(st);   (or store_chunk_abort(st) on any error)
  *   store_session_end(st, session, end_ns, discarded, lost);
  *   store_close(st);
@@ -102,8 +104,10 @@ int store_session_end(struct store *st, int64_t session_id, int64_t end_ns,
 
 /* ---- chunks ------------------------------------------------------------ */
 
-/* 1 if chunk `chunk_id` of the session is committed, 0 if not, < 0 on error
- * (-EACCES on a read-only handle: this is the writer's question). */
+/* 1 if a chunk named `chunk_id` of the session is committed, 0 if not, < 0
+ * on error (-EACCES on a read-only handle: this is the writer's question).
+ * Names are labels: a chunk's identity is its content (store_chunk_identify);
+ * this is for traces without a packet index. */
 int store_chunk_has(struct store *st, int64_t session_id, const char *chunk_id);
 /* Opens the chunk's transaction.  -EEXIST if the chunk is already committed,
  * -EBUSY if a chunk is already open. */
@@ -127,7 +131,9 @@ int store_process_mark(struct store *st, int32_t vpid, const char *procname,
 #define STORE__X_LOSS(up, low, doc) STORE_LOSS_##up,
 enum store_loss_kind { STORE_LOSS_KIND_MAP(STORE__X_LOSS) STORE_LOSS_KIND_COUNT };
 
-/* One babeltrace2 discarded-events / discarded-packets message. */
+/* One babeltrace2 discarded-events / discarded-packets message, stored with
+ * exact NULL: for traces without a usable CTF index only (babeltrace2's
+ * counts are not exact across rotation chunks; store_add_streams is). */
 struct store_loss {
 	enum store_loss_kind kind;
 	const char *stream;   /* which stream: e.g. "<trace path>/<stream name>" */
@@ -137,6 +143,64 @@ struct store_loss {
 };
 /* Records a loss inside the open chunk. */
 int store_add_loss(struct store *st, const struct store_loss *loss);
+
+/* ---- chunk content: identity and exact loss ----------------------------- */
+
+/* One stream's stretch of packets in a chunk, as LTTng's CTF packet index
+ * (index/<stream>.idx) describes it; daemon/ctf-index.h reads it.  A stream
+ * is one ring buffer: (trace UUID, stream class id, stream instance id).  Its
+ * packet sequence numbers and its discarded-events counter are per stream
+ * and cumulative over the whole recording, across rotation chunks: so the
+ * stretches say which data a chunk holds, whatever its path or name, and the
+ * counter's difference between two stretches is the exact loss. */
+struct store_stream {
+	char uuid[40];            /* the trace's UUID as text (36 chars + NUL) */
+	uint64_t stream_class;    /* CTF stream id (the channel) */
+	uint64_t instance;        /* stream_instance_id (one ring buffer, per CPU) */
+	const char *name;         /* the stream file, relative to the chunk directory */
+	uint64_t first_seq, last_seq; /* packet_seq_num of its first and last packet */
+	uint64_t packets;         /* packets in the stretch */
+	uint64_t lost_inside;     /* packets missing between them (seq gaps) */
+	uint64_t discarded_first; /* LTTng's cumulative discarded counter in the first */
+	uint64_t discarded_last;  /* ... and in the last packet */
+	int64_t begin_ns;         /* first packet's begin, ns since the epoch */
+	int64_t first_end_ns;     /* first packet's end */
+	int64_t end_ns;           /* last packet's end */
+	/* Where the counter rose between two packets of the stretch: from the
+	 * end of the packet before the first rise to the end of the packet of
+	 * the last one; both 0 if it never rose inside the stretch. */
+	int64_t discards_begin_ns, discards_end_ns;
+};
+
+enum store_chunk_state {
+	STORE_CHUNK_NEW,     /* none of its packets is in the store */
+	STORE_CHUNK_STORED,  /* every packet of it is in the store already */
+	STORE_CHUNK_OVERLAP, /* some are, some are not */
+};
+
+struct store_chunk_match {
+	enum store_chunk_state state;
+	/* STORED/OVERLAP: the session of (one of) the stored chunks; NEW: the
+	 * session that holds other chunks of the same traces (the same
+	 * recording), 0 if none. */
+	int64_t session_id;
+	char chunk[256];   /* STORED/OVERLAP: that stored chunk's name */
+	char detail[512];  /* OVERLAP: which stream, which packets, stored where */
+};
+
+/* Which of the chunk's packets (streams v[0..n)) the store holds already;
+ * answers in *m.  Outside or inside a chunk.  n == 0 answers NEW. */
+int store_chunk_identify(struct store *st, const struct store_stream *v, size_t n,
+			 struct store_chunk_match *m);
+/* Records the open chunk's streams (table chunk_streams) and their loss
+ * (table loss, one row per stream, kind and chunk, exact = 1 when the
+ * stream's previous packet is in the store or this is its start).  A chunk
+ * that fills the gap before a stored later stretch of a stream corrects
+ * that stretch's loss rows.  -EEXIST if a packet is already in the store.
+ * *discarded / *lost_packets (may be NULL) get the chunk's own figures, and
+ * *inexact the number of its rows that are lower bounds (exact = 0). */
+int store_add_streams(struct store *st, const struct store_stream *v, size_t n,
+		      uint64_t *discarded, uint64_t *lost_packets, uint64_t *inexact);
 
 /* Writes the pending task/wait summaries, records the chunk id and commits.
  * On failure the chunk is rolled back (as store_chunk_abort). */

@@ -1257,6 +1257,11 @@ static int set_base(struct store *st, int64_t ts)
 	return store_step_done(st, s, "set session start");
 }
 
+int store_writer_set_base(struct store *st, int64_t ts)
+{
+	return set_base(st, ts);
+}
+
 int store_add_event(struct store *st, const struct store_event *ev)
 {
 	struct store_writer *w = &st->w;

@@ -533,6 +533,210 @@ TEST_IMPL(import_refuses_bad_input)
 	return 0;
 }
 
+/* The archives of a kept recording, sorted by name (= time). */
+static void list_archives(const char *dir, glob_t *g)
+{
+	char pattern[1100];
+
+	snprintf(pattern, sizeof pattern, "%s/archives/*", dir);
+	ASSERT_EQ(glob(pattern, 0, NULL, g), 0);
+}
+
+/* A recording is stored once, however it arrives: weft record stored it;
+ * importing one of its chunks, or the whole directory, into the same store
+ * adds nothing and says so; into a new store, a renamed copy of a chunk
+ * first and then the whole recording give the same content as weft record
+ * did, in one session, with the loss still exact although one chunk came
+ * before its predecessor. */
+TEST_IMPL(import_same_data_once)
+{
+	char *rec[] = { "record", "--keep-trace", "--rotate", "200ms", "--subbuf-size", "4k",
+			"--num-subbuf", "2", "-o", NULL, "--", SEQ_TASKS, "300000", "150000",
+			NULL };
+	char dir[1024], cmd[2600], copy[600];
+	const char *db, *db2;
+	struct run_result r;
+	int64_t tasks, events, stored, discarded, nchunks;
+	glob_t g;
+
+	setup();
+	db = path_in("r.db");
+	db2 = path_in("i.db");
+	rec[9] = (char *)db;
+	ASSERT_EQ(weft(&r, 120, rec), 0);
+	kept_trace(r.out, dir, sizeof dir);
+	proc_result_free(&r);
+	tasks = sql_int(db, "SELECT count(*) FROM tasks");
+	stored = sql_int(db, "SELECT count(created_ns) + count(ended_ns) FROM tasks");
+	events = sql_int(db, "SELECT sum(events) FROM chunks");
+	nchunks = sql_int(db, "SELECT count(*) FROM chunks");
+	discarded = sql_int(db, "SELECT discarded_events FROM sessions");
+	list_archives(dir, &g);
+	fprintf(stderr, "# recorded: %lld tasks, %lld events in %lld chunks (%zu archives), "
+			"LTTng discarded %lld\n", (long long)tasks, (long long)events,
+		(long long)nchunks, g.gl_pathc, (long long)discarded);
+	ASSERT_GE(nchunks, 3);
+	ASSERT_EQ((int64_t)g.gl_pathc, nchunks);
+	ASSERT_EQ(stored, events);
+
+	/* What weft record stored: one chunk of it, then all of it. */
+	ASSERT_EQ(WEFT(&r, 60, "import", g.gl_pathv[g.gl_pathc / 2], "-o", (char *)db), 0);
+	if (!strstr(r.out, "weft import: already in the store: ") || count_lines(r.out) != 1)
+		TEST_FAIL_("expected one line 'already in the store', got: [%s]", r.out);
+	proc_result_free(&r);
+	ASSERT_EQ(WEFT(&r, 60, "import", dir, "-o", (char *)db), 0);
+	if (!strstr(r.out, "weft import: already in the store: ") || count_lines(r.out) != 1)
+		TEST_FAIL_("expected one line 'already in the store', got: [%s]", r.out);
+	proc_result_free(&r);
+	ASSERT_EQ(sql_int(db, "SELECT count(*) FROM sessions"), 1);
+	ASSERT_EQ(sql_int(db, "SELECT count(*) FROM tasks"), tasks);
+	ASSERT_EQ(sql_int(db, "SELECT sum(events) FROM chunks"), events);
+
+	/* A renamed copy of a middle chunk first, then the whole recording. */
+	snprintf(copy, sizeof copy, "%s", path_in("renamed-chunk"));
+	snprintf(cmd, sizeof cmd, "cp -r '%s' '%s'", g.gl_pathv[g.gl_pathc / 2], copy);
+	ASSERT_EQ(system(cmd), 0);
+	ASSERT_EQ(WEFT(&r, 60, "import", copy, "-o", (char *)db2), 0);
+	proc_result_free(&r);
+	ASSERT_EQ(WEFT(&r, 60, "import", dir, "-o", (char *)db2), 0);
+	if (!strstr(r.out, "1 chunk was already in the store"))
+		TEST_FAIL_("the copied chunk was not recognised: [%s]", r.out);
+	proc_result_free(&r);
+	ASSERT_EQ(sql_int(db2, "SELECT count(*) FROM sessions"), 1);
+	ASSERT_EQ(sql_int(db2, "SELECT count(*) FROM chunks"), nchunks);
+	ASSERT_EQ(sql_int(db2, "SELECT count(*) FROM tasks"), tasks);
+	ASSERT_EQ(sql_int(db2, "SELECT count(DISTINCT task) FROM tasks"), tasks);
+	ASSERT_EQ(sql_int(db2, "SELECT count(created_ns) + count(ended_ns) FROM tasks"), stored);
+	ASSERT_EQ(sql_int(db2, "SELECT sum(events) FROM chunks"), events);
+	/* Loss: exact, the same as LTTng's count for the recording. */
+	ASSERT_EQ(sql_int(db2, "SELECT coalesce(sum(count), 0) FROM loss WHERE kind = 0"),
+		  discarded);
+	ASSERT_EQ(sql_int(db2, "SELECT count(*) FROM loss WHERE exact IS NOT 1"), 0);
+	ASSERT_EQ(sql_int(db, "SELECT coalesce(sum(count), 0) FROM loss WHERE kind = 0"),
+		  discarded);
+	/* And the copy again. */
+	ASSERT_EQ(WEFT(&r, 60, "import", copy, "-o", (char *)db2), 0);
+	ASSERT(strstr(r.out, "weft import: already in the store: ") != NULL);
+	proc_result_free(&r);
+	ASSERT_EQ(sql_int(db2, "SELECT count(*) FROM tasks"), tasks);
+	globfree(&g);
+	teardown();
+	return 0;
+}
+
+static uint64_t be64_at(const unsigned char *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* Cuts every stream of the trace directory `dir` with at least two packets
+ * to its first half, index and stream file alike: a valid trace holding a
+ * prefix of the original's packets.  Returns how many streams it cut. */
+static int keep_first_half(const char *dir)
+{
+	char pattern[1100], stream[1200];
+	int cut = 0;
+	glob_t g;
+
+	snprintf(pattern, sizeof pattern, "%s/archives/*/ust/uid/*/64-bit/index/*.idx", dir);
+	ASSERT_EQ(glob(pattern, 0, NULL, &g), 0);
+	for (size_t i = 0; i < g.gl_pathc; i++) {
+		unsigned char buf[1 << 16];
+		FILE *f = fopen(g.gl_pathv[i], "rb");
+		size_t len, elen, n, k;
+		char *slash;
+
+		ASSERT_NOT_NULL(f);
+		len = fread(buf, 1, sizeof buf, f);
+		fclose(f);
+		ASSERT_GE(len, 16);
+		elen = (size_t)buf[12] << 24 | (size_t)buf[13] << 16 | (size_t)buf[14] << 8 | buf[15];
+		n = (len - 16) / elen;
+		if (n < 2)
+			continue;
+		k = n / 2;
+		/* index/<stream>.idx -> <stream> */
+		snprintf(stream, sizeof stream, "%s", g.gl_pathv[i]);
+		slash = strrchr(stream, '/');
+		memmove(slash - strlen("index"), slash + 1, strlen(slash + 1) + 1);
+		stream[strlen(stream) - 4] = '\0';
+		ASSERT_EQ(truncate(stream, (off_t)(be64_at(buf + 16 + (k - 1) * elen) +
+						   be64_at(buf + 16 + (k - 1) * elen + 8) / 8)),
+			  0);
+		ASSERT_EQ(truncate(g.gl_pathv[i], (off_t)(16 + k * elen)), 0);
+		cut++;
+	}
+	globfree(&g);
+	return cut;
+}
+
+/* A plain (not rotated) LTTng trace directory and the same session's data
+ * once rotated into archives/ are the same data; a copy holding only the
+ * first half of a chunk's packets stores those, and then the whole chunk is
+ * refused (it shares packets with the store but is not the same data)
+ * instead of storing its first half twice. */
+TEST_IMPL(import_overlap)
+{
+	char cmd[4096], name[64], copy[600];
+	const char *plain, *db, *db2;
+	struct run_result r;
+	int64_t tasks;
+
+	setup();
+	plain = path_in("plain");
+	db = path_in("a.db");
+	db2 = path_in("b.db");
+	snprintf(name, sizeof name, "wt-ov-%d", (int)getpid());
+	snprintf(cmd, sizeof cmd,
+		 "lttng create %s --output='%s' >/dev/null && "
+		 "lttng enable-channel -s %s -u --buffers-uid --subbuf-size=4096 "
+		 "--num-subbuf=64 c >/dev/null && "
+		 "lttng add-context -s %s -u -c c -t vpid -t vtid -t procname >/dev/null && "
+		 "lttng enable-event -s %s -u -c c 'weft:*' >/dev/null && "
+		 "lttng start %s >/dev/null && %s 3000 20000 && lttng stop %s >/dev/null",
+		 name, plain, name, name, name, name, SEQ_TASKS, name);
+	if (system(cmd) != 0) {
+		snprintf(cmd, sizeof cmd, "lttng destroy %s >/dev/null 2>&1", name);
+		(void)system(cmd);
+		TEST_FAIL_("cannot record the plain trace");
+	}
+	ASSERT_EQ(WEFT(&r, 60, "import", (char *)plain, "-o", (char *)db), 0);
+	proc_result_free(&r);
+	tasks = sql_int(db, "SELECT count(*) FROM tasks");
+	ASSERT_GT(tasks, 0);
+	/* Rotating the stopped session moves its trace into archives/. */
+	snprintf(cmd, sizeof cmd, "lttng rotate %s >/dev/null; lttng destroy %s >/dev/null",
+		 name, name);
+	ASSERT_EQ(system(cmd), 0);
+	ASSERT_EQ(WEFT(&r, 60, "import", (char *)plain, "-o", (char *)db), 0);
+	if (!strstr(r.out, "weft import: already in the store: ") || count_lines(r.out) != 1)
+		TEST_FAIL_("the rotated trace was not recognised: [%s]", r.out);
+	proc_result_free(&r);
+	ASSERT_EQ(sql_int(db, "SELECT count(*) FROM tasks"), tasks);
+	ASSERT_EQ(sql_int(db, "SELECT count(*) FROM chunks"), 1);
+
+	/* The first half of it, then all of it. */
+	snprintf(copy, sizeof copy, "%s", path_in("half"));
+	snprintf(cmd, sizeof cmd, "cp -r '%s' '%s'", plain, copy);
+	ASSERT_EQ(system(cmd), 0);
+	ASSERT_GE(keep_first_half(copy), 1);
+	ASSERT_EQ(WEFT(&r, 60, "import", copy, "-o", (char *)db2), 0);
+	proc_result_free(&r);
+	ASSERT_LT(sql_int(db2, "SELECT count(*) FROM tasks"), tasks);
+	ASSERT_EQ(WEFT(&r, 60, "import", (char *)plain, "-o", (char *)db2), 1);
+	assert_one_line_error(&r);
+	if (!strstr(r.err, "shares packets with the store"))
+		TEST_FAIL_("not refused as a partial overlap: [%s]", r.err);
+	proc_result_free(&r);
+	ASSERT_EQ(sql_int(db2, "SELECT count(*) FROM chunks"), 1);
+	teardown();
+	return 0;
+}
+
 static const struct test_entry tests[] = {
 	TEST_ENTRY(help_for_every_command)
 	TEST_ENTRY(bad_arguments_are_usage_errors)
@@ -543,5 +747,7 @@ static const struct test_entry tests[] = {
 	TEST_ENTRY_TIMEOUT(sigkill_weft_then_import_completes, 120)
 	TEST_ENTRY_TIMEOUT(import_v1_trace, 60)
 	TEST_ENTRY_TIMEOUT(import_refuses_bad_input, 120)
+	TEST_ENTRY_TIMEOUT(import_same_data_once, 240)
+	TEST_ENTRY_TIMEOUT(import_overlap, 120)
 };
 TEST_MAIN(tests)

@@ -11,10 +11,10 @@
  *  lossy     without it and with tiny buffers (2 x 4 KiB per CPU) events
  *            are lost, and the number missing from the store equals, exactly,
  *            the count LTTng reports in the summary line "LTTng discarded D
- *            events" and in sessions.discarded_events.  The loss table's
- *            counts add up to at most D, with records of unknown size for
- *            the rest (see the test: babeltrace2 cannot size a loss that
- *            spans two rotation chunks).
+ *            events" and in sessions.discarded_events, and the loss table's
+ *            counts add up to exactly D too (they come from LTTng's own
+ *            per-packet counters in the CTF index, not from babeltrace2's
+ *            discarded-events messages, which are not exact across chunks).
  *
  * The rate and duration can be changed with WEFT_LOSS_RATE (events/s) and
  * WEFT_LOSS_SECONDS (for a slower machine; the ASan+UBSan build keeps up with
@@ -229,7 +229,7 @@ TEST_IMPL(lossy)
 {
 	static const char *const opts[] = { "--subbuf-size", "4k", "--num-subbuf", "2", NULL };
 	struct rec r = { 0 };
-	long long discarded = -1, stored, in_chunks, known, unknown;
+	long long discarded = -1, stored, in_chunks, known, inexact, summary = -1;
 	const char *l;
 
 	record(&r, opts);
@@ -254,20 +254,22 @@ TEST_IMPL(lossy)
 	 * session row says so. */
 	ASSERT_EQ(2 * r.tasks - stored, discarded);
 	ASSERT_EQ(q(&r, "SELECT discarded_events FROM sessions"), discarded);
-	/* The loss table has one row per discarded-events record of the trace:
-	 * loss is never silent there.  Its counts are babeltrace2's, which are
-	 * not exact across rotation chunks in either direction: records of
-	 * unknown size (the first packet of a stream in a later chunk), and
-	 * sums above LTTng's total were seen too (9889221 against 8080567 in
-	 * one ASan run).  The exact figure is LTTng's, checked above against
-	 * the store itself; this only checks that the table has the records. */
+	/* The loss table is exact: one row per stream and chunk with the
+	 * rise of LTTng's cumulative counter since the stream's previous
+	 * chunk, which adds up to LTTng's total; none is a lower bound, since
+	 * every chunk of the recording is in the store. */
 	known = q(&r, "SELECT coalesce(sum(count), 0) FROM loss WHERE kind = 0");
-	unknown = q(&r, "SELECT count(*) FROM loss WHERE kind = 0 AND count IS NULL");
-	fprintf(stderr, "# loss table: %lld records, %lld events counted, %lld records of "
-			"unknown size (LTTng: %lld)\n",
-		q(&r, "SELECT count(*) FROM loss"), known, unknown, discarded);
-	ASSERT_GT(known, 0);
-	ASSERT_GT(q(&r, "SELECT count(*) FROM loss WHERE kind = 0"), 0);
+	fprintf(stderr, "# loss table: %lld rows, %lld events counted (LTTng: %lld)\n",
+		q(&r, "SELECT count(*) FROM loss"), known, discarded);
+	ASSERT_EQ(known, discarded);
+	inexact = q(&r, "SELECT count(*) FROM loss WHERE exact IS NOT 1");
+	ASSERT_EQ(inexact, 0);
+	l = strstr(r.text, "table loss holds ");
+	ASSERT_NOT_NULL(l);
+	ASSERT_EQ(sscanf(l, "table loss holds %lld discarded events", &summary), 1);
+	ASSERT_EQ(summary, discarded);
+	ASSERT_EQ(q(&r, "SELECT coalesce(sum(count), 0) FROM loss WHERE kind = 1"),
+		  q(&r, "SELECT lost_packets FROM sessions"));
 	ASSERT_EQ(q(&r, "SELECT count(*) FROM loss WHERE kind = 1"), 0);
 	rec_done(&r);
 	return 0;

@@ -1144,6 +1144,130 @@ TEST_IMPL(size)
 	return 0;
 }
 
+/* One stream stretch for chunk_content: packets first..last of stream
+ * (uuid U, class 0, instance inst), counter disc0 in its first packet and
+ * disc1 in its last, 10 us per packet from BASE. */
+static struct store_stream stretch(uint64_t inst, uint64_t first, uint64_t last,
+				   uint64_t disc0, uint64_t disc1)
+{
+	struct store_stream v = { .uuid = "0ba8b8a4-886f-4c78-86bd-e8e07af07a51" };
+
+	v.stream_class = 0;
+	v.instance = inst;
+	v.name = inst ? "ust/uid/0/64-bit/weft_1" : "ust/uid/0/64-bit/weft_0";
+	v.first_seq = first;
+	v.last_seq = last;
+	v.packets = last - first + 1;
+	v.discarded_first = disc0;
+	v.discarded_last = disc1;
+	v.begin_ns = BASE + (int64_t)first * 10000;
+	v.first_end_ns = v.begin_ns + 9000;
+	v.end_ns = BASE + (int64_t)last * 10000 + 9000;
+	if (disc1 != disc0) {
+		v.discards_begin_ns = v.first_end_ns;
+		v.discards_end_ns = v.end_ns;
+	}
+	return v;
+}
+
+static void add_chunk(struct store *st, int64_t sess, const char *name,
+		      const struct store_stream *v, size_t n)
+{
+	check_ok(st, store_chunk_begin(st, sess, name));
+	check_ok(st, store_add_streams(st, v, n, NULL, NULL, NULL));
+	check_ok(st, store_chunk_commit(st));
+}
+
+/* Chunk identity by content and exact loss (store/chunks.c): a recording of
+ * two streams in three chunks, stored out of order; the same packets are
+ * recognised however they are named, a partial overlap is refused, and the
+ * loss rows add up to the final counters once every chunk is in. */
+TEST_IMPL(chunk_content)
+{
+	/* Stream 0: packets 0-9 (counter 0..5), 10-19 (..12), 20-24 (..30);
+	 * stream 1: 0-4 (0..0), 5-9 with packets 7-8 lost (..4), 10-14 (..4). */
+	struct store_stream c1[] = { stretch(0, 0, 9, 0, 5), stretch(1, 0, 4, 0, 0) };
+	struct store_stream c2[] = { stretch(0, 10, 19, 7, 12), stretch(1, 5, 9, 1, 4) };
+	struct store_stream c3[] = { stretch(0, 20, 24, 12, 30), stretch(1, 10, 14, 4, 4) };
+	struct store_stream half[] = { stretch(0, 10, 14, 7, 9) };
+	struct store_chunk_match m;
+	uint64_t disc = 0, lost = 0, inexact = 0;
+	struct store *st;
+	int64_t sess;
+
+	c2[1].lost_inside = 2;
+	c2[1].last_seq = 9;
+	c2[1].packets = 3;
+	fixture();
+	st = open_store(STORE_CREATE);
+	check_ok(st, store_session_begin(st, "h", "s", BASE, &sess));
+
+	/* Nothing in yet. */
+	check_ok(st, store_chunk_identify(st, c2, 2, &m));
+	ASSERT_EQ(m.state, STORE_CHUNK_NEW);
+	ASSERT_EQ(m.session_id, 0);
+
+	/* The middle chunk first: its predecessors are not in the store, so
+	 * stream 0's counter (7 in its first packet) says nothing about what
+	 * this chunk lost before its first packet's end: a lower bound. */
+	check_ok(st, store_chunk_begin(st, sess, "second"));
+	check_ok(st, store_add_streams(st, c2, 2, &disc, &lost, &inexact));
+	check_ok(st, store_chunk_commit(st));
+	ASSERT_UEQ(disc, 5 + 3);
+	ASSERT_UEQ(lost, 2);
+	ASSERT_UEQ(inexact, 3);
+	ASSERT_EQ(q_int(st, "SELECT count(*) FROM loss WHERE exact = 0"), 3);
+
+	/* The same packets under any name: stored; some of them: overlap. */
+	check_ok(st, store_chunk_identify(st, c2, 2, &m));
+	ASSERT_EQ(m.state, STORE_CHUNK_STORED);
+	ASSERT_EQ(m.session_id, sess);
+	ASSERT_STR_EQ(m.chunk, "second");
+	check_ok(st, store_chunk_identify(st, half, 1, &m));
+	ASSERT_EQ(m.state, STORE_CHUNK_STORED); /* a subset is all in */
+	check_ok(st, store_chunk_identify(st, c1, 2, &m));
+	ASSERT_EQ(m.state, STORE_CHUNK_NEW);
+	ASSERT_EQ(m.session_id, sess); /* same trace: same session */
+	{
+		struct store_stream wide[] = { stretch(0, 5, 14, 3, 9) };
+
+		check_ok(st, store_chunk_identify(st, wide, 1, &m));
+		ASSERT_EQ(m.state, STORE_CHUNK_OVERLAP);
+		ASSERT(strstr(m.detail, "packets 5-14") != NULL);
+		/* and the writer refuses it, whatever the caller asked */
+		check_ok(st, store_chunk_begin(st, sess, "wide"));
+		ASSERT_EQ(store_add_streams(st, wide, 1, NULL, NULL, NULL), -EEXIST);
+		store_chunk_abort(st);
+	}
+	{ /* some streams stored, others not */
+		struct store_stream mixed[] = { c2[0], c3[1] };
+
+		check_ok(st, store_chunk_identify(st, mixed, 2, &m));
+		ASSERT_EQ(m.state, STORE_CHUNK_OVERLAP);
+	}
+
+	/* The rest, out of order: the last chunk, then the first, which
+	 * recounts the middle one from its own last packets. */
+	add_chunk(st, sess, "third", c3, 2);
+	add_chunk(st, sess, "first", c1, 2);
+	ASSERT_EQ(q_int(st, "SELECT count(*) FROM loss WHERE exact IS NOT 1"), 0);
+	/* Per stream the rows telescope to the final counter; stream 1 lost
+	 * 2 packets inside the middle chunk. */
+	ASSERT_EQ(q_int(st, "SELECT sum(count) FROM loss WHERE kind = 0"), 30 + 4);
+	ASSERT_EQ(q_int(st, "SELECT sum(count) FROM loss WHERE kind = 0 AND stream_instance = 0 "
+			    "AND chunk = 'second'"), 12 - 5);
+	ASSERT_EQ(q_int(st, "SELECT sum(count) FROM loss WHERE kind = 1"), 2);
+	/* A rise in the first packet of a chunk dates from the previous
+	 * chunk's last packet. */
+	ASSERT_EQ(q_int(st, "SELECT begin_ns FROM loss WHERE kind = 0 AND stream_instance = 0 "
+			    "AND chunk = 'second'"), 9 * 10000 + 9000);
+	ASSERT_EQ(q_int(st, "SELECT count(*) FROM chunk_streams"), 6);
+	ASSERT_EQ(q_int(st, "SELECT count(*) FROM chunks"), 3);
+	ASSERT_EQ(q_int(st, "PRAGMA foreign_key_check"), -1);
+	store_close(st);
+	return 0;
+}
+
 static const struct test_entry tests[] = {
 	TEST_ENTRY(create_reopen)
 	TEST_ENTRY(open_missing)
@@ -1151,6 +1275,7 @@ static const struct test_entry tests[] = {
 	TEST_ENTRY(refuse_not_sqlite)
 	TEST_ENTRY(refuse_newer_version)
 	TEST_ENTRY(chunk_idempotent)
+	TEST_ENTRY(chunk_content)
 	TEST_ENTRY(tasks_across_chunks)
 	TEST_ENTRY(pid_reuse)
 	TEST_ENTRY(token_names_and_parents)
