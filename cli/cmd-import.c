@@ -75,6 +75,7 @@ static int import_exec(int argc, char **argv)
 	struct stat sb;
 	int existed, rc, n = 0, empty = 0, skipped = 0, status = EXIT_FAIL;
 	uint64_t written = 0, other = 0, loss_msgs = 0, disc_ev = 0, disc_pk = 0, unknown = 0;
+	uint64_t cut = 0;
 	uint32_t traces = 0;
 	int64_t t0, session_id = 0;
 
@@ -156,6 +157,7 @@ static int import_exec(int argc, char **argv)
 		disc_ev += rep.dec.discarded_events;
 		disc_pk += rep.dec.discarded_packets;
 		unknown += rep.dec.unknown_loss_msgs;
+		cut += rep.dec.truncated_strings;
 		snprintf(host, sizeof host, "%s", rep.dec.hostname);
 	}
 	progress_done(&prog);
@@ -186,6 +188,11 @@ static int import_exec(int argc, char **argv)
 			       (unsigned long long)unknown);
 		else
 			printf("weft import: no loss reported by the trace\n");
+		if (cut)
+			printf("weft import: TRUNCATED: %llu string%s longer than %d bytes were cut "
+			       "to %d (table chunks, column truncated_strings)\n",
+			       (unsigned long long)cut, cut == 1 ? "" : "s", DECODE_STR_MAX,
+			       DECODE_STR_MAX);
 	}
 	status = EXIT_OK;
 out:

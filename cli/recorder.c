@@ -138,6 +138,7 @@ static int ingest_one(struct recorder *r, const char *path)
 		r->trace_discarded_events += rep.dec.discarded_events;
 		r->trace_discarded_packets += rep.dec.discarded_packets;
 		r->trace_loss_unknown += rep.dec.unknown_loss_msgs;
+		r->truncated_strings += rep.dec.truncated_strings;
 	}
 	if (!r->o.keep_trace)
 		cli_rm_rf(path);
@@ -258,6 +259,12 @@ void recorder_summary(struct recorder *r)
 		       r->trace_loss_unknown ? " and losses of unknown size" : "");
 	else
 		printf("weft %s: loss: none (LTTng reports 0 discarded events)\n", r->o.cmd);
+	if (r->truncated_strings)
+		printf("weft %s: TRUNCATED: %llu string%s longer than %d bytes were cut to %d "
+		       "(the program does not bound its strings as libweft does; table chunks, "
+		       "column truncated_strings)\n",
+		       r->o.cmd, (unsigned long long)r->truncated_strings,
+		       r->truncated_strings == 1 ? "" : "s", DECODE_STR_MAX, DECODE_STR_MAX);
 	if (stat(r->o.out, &sb) == 0) {
 		/* until the store is closed most of it may still be in the WAL */
 		double bytes = (double)sb.st_size;

@@ -305,7 +305,7 @@ static int chunk_fault(int rc)
 static void weftd_log_ingested(const struct scan_chunk *c, const struct ingest_report *rep,
 			       int64_t ns, const char *fate)
 {
-	char other[48] = "", loss[160] = "none", unknown[64] = "", host[600] = "";
+	char other[48] = "", loss[160] = "none", unknown[64] = "", host[600] = "", cut[96] = "";
 
 	if (rep->dec.other_events)
 		snprintf(other, sizeof other, " (%llu other)",
@@ -322,8 +322,12 @@ static void weftd_log_ingested(const struct scan_chunk *c, const struct ingest_r
 	if (rep->dec.hostname[0] && strcmp(rep->dec.hostname, c->host) != 0)
 		snprintf(host, sizeof host, "; the trace says hostname '%s', filed under the "
 			 "host directory's name", rep->dec.hostname);
-	log_chunk(c, "%llu events%s, loss: %s, %lld ms, %s%s",
-		  (unsigned long long)rep->written, other, loss, (long long)(ns / NS_PER_MS),
+	if (rep->dec.truncated_strings)
+		snprintf(cut, sizeof cut, ", %llu string%s cut to %d bytes",
+			 (unsigned long long)rep->dec.truncated_strings,
+			 rep->dec.truncated_strings == 1 ? "" : "s", DECODE_STR_MAX);
+	log_chunk(c, "%llu events%s, loss: %s%s, %lld ms, %s%s",
+		  (unsigned long long)rep->written, other, loss, cut, (long long)(ns / NS_PER_MS),
 		  fate, host);
 }
 

@@ -47,6 +47,9 @@ struct store_event {
 	int64_t n0, n1, n2;
 	const char *s0, *s1;  /* untrusted, NUL-terminated, never NULL ("" if absent) */
 	uint32_t s0_len, s1_len;
+	/* How many of this event's strings (procname, s0, s1) the decoder cut
+	 * at WEFT_STR_MAX: counted per chunk in chunks.truncated_strings. */
+	uint32_t truncated;
 };
 
 #endif

@@ -495,6 +495,121 @@ TEST_IMPL(import_refuses_bad_input)
 	return 0;
 }
 
+
+/* No LTTng session of this test's recordings is left (their trace output
+ * is under tmpdir). */
+static void assert_no_session_left(void)
+{
+	char *l[] = { "lttng", "list", NULL };
+	struct run_result lr;
+
+	ASSERT_EQ(proc_run(l, NULL, 30, &lr), 0);
+	if (strstr(lr.out, tmpdir))
+		TEST_FAIL_("an LTTng session of this test is left: [%s]", lr.out);
+	proc_result_free(&lr);
+}
+
+/* "N string(s) longer than 256 bytes were cut" in out: N, or -1. */
+static long long cut_count(const char *out)
+{
+	const char *p = strstr(out, " longer than 256 bytes");
+	long long n = -1;
+
+	if (!p)
+		return -1;
+	while (p > out && p[-1] != ' ' && p[-1] != '(')
+		p--;
+	while (p > out && p[-1] == ' ')
+		p--;
+	while (p > out && p[-1] >= '0' && p[-1] <= '9')
+		p--;
+	if (sscanf(p, "%lld", &n) != 1)
+		return -1;
+	return n;
+}
+
+/*
+ * A program with its own copy of the provider (no libweft, so no bound on
+ * its strings) emits 1 MiB strings, control bytes, terminal escapes and
+ * invalid UTF-8.  The recorder survives (it used to overflow its batch
+ * arena and die with SIGSEGV, leaving its LTTng session behind), stores
+ * every event with its strings cut at the documented bound, counts the
+ * cuts, stores them, and says so; import and weftd read the same trace
+ * through the same decoder.
+ */
+TEST_IMPL(record_hostile_strings)
+{
+	/* hostile-tp's 5 big events hold 6 strings of 1 MiB */
+	const long long want_cut = 6;
+	const char *db = NULL;
+	char dir[1024], check[64], hex[512], cmd[4096];
+	struct run_result r;
+
+	setup();
+	db = path_in("h.db");
+	ASSERT_EQ(WEFT(&r, 120, "record", "--keep-trace", "-o", (char *)db, "--", HOSTILE_TP), 0);
+	ASSERT(strstr(r.out, "hostile-tp: 30 events") != NULL);
+	if (cut_count(r.out) != want_cut)
+		TEST_FAIL_("the summary does not report %lld cut strings: [%s]", want_cut, r.out);
+	kept_trace(r.out, dir, sizeof dir);
+	proc_result_free(&r);
+	assert_no_session_left();
+
+	sql_text(db, "PRAGMA integrity_check", check, sizeof check);
+	ASSERT_STR_EQ(check, "ok");
+	ASSERT_EQ(sql_int(db, "SELECT sum(truncated_strings) FROM chunks"), want_cut);
+	ASSERT_EQ(sql_int(db, "SELECT sum(events) FROM chunks"), 30);
+	ASSERT_EQ(sql_int(db, "SELECT count(*) FROM annotations"), 6);
+	ASSERT_EQ(sql_int(db, "SELECT count(*) FROM cancellations"), 6);
+	ASSERT_EQ(sql_int(db, "SELECT count(*) FROM blocks"), 1); /* nested: outermost kept */
+	ASSERT_EQ(sql_int(db, "SELECT count(*) FROM contexts"), 6);
+	/* cut at the bound, never longer; the prefix survives */
+	ASSERT_EQ(sql_int(db, "SELECT max(length(CAST(s AS BLOB))) FROM strings"), 256);
+	ASSERT_EQ(sql_int(db, "SELECT length(CAST(value AS BLOB)) FROM annotations "
+			      "WHERE value LIKE 'BIG:b%'"), 256);
+	ASSERT_EQ(sql_int(db, "SELECT length(CAST(name AS BLOB)) FROM contexts WHERE ctx = 1"),
+		  256);
+	/* hostile bytes are stored as the program gave them */
+	sql_text(db, "SELECT hex(value) FROM annotations a JOIN tasks t ON a.task = t.id "
+		     "WHERE t.task = 100", hex, sizeof hex);
+	ASSERT_STR_EQ(hex, "1B5D303B6F776E6564071B5B324A1B5B33316D726564");
+	sql_text(db, "SELECT hex(value) FROM annotations a JOIN tasks t ON a.task = t.id "
+		     "WHERE t.task = 102", hex, sizeof hex);
+	ASSERT_STR_EQ(hex, "626164FFFEC328E28275746638");
+
+	/* weft import of the same trace: the same cuts, reported */
+	ASSERT_EQ(WEFT(&r, 120, "import", dir, "-o", path_in("i.db")), 0);
+	if (cut_count(r.out) != want_cut)
+		TEST_FAIL_("import does not report %lld cut strings: [%s]", want_cut, r.out);
+	proc_result_free(&r);
+	ASSERT_EQ(sql_int(path_in("i.db"), "SELECT sum(truncated_strings) FROM chunks"), want_cut);
+	sql_text(path_in("i.db"), "PRAGMA integrity_check", check, sizeof check);
+	ASSERT_STR_EQ(check, "ok");
+
+#ifdef WEFTD
+	/* weftd, the trace filed as a relayd files it: BASE/HOST/SESSION/archives */
+	snprintf(cmd, sizeof cmd, "mkdir -p '%s/base/hostX' && cp -r '%s' '%s/base/hostX/s-1'",
+		 tmpdir, dir, tmpdir);
+	ASSERT_EQ(system(cmd), 0);
+	{
+		char *argv[] = { WEFTD, "--relayd-output", path_in("base"), "-o", path_in("d.db"),
+				 "--once", NULL };
+
+		ASSERT_EQ(proc_run(argv, NULL, 120, &r), 0);
+		if (proc_exit_code(&r) != 0 || !strstr(r.out, "6 strings cut"))
+			TEST_FAIL_("weftd: exit %d: [%s] [%s]", proc_exit_code(&r), r.out, r.err);
+		proc_result_free(&r);
+	}
+	ASSERT_EQ(sql_int(path_in("d.db"), "SELECT sum(truncated_strings) FROM chunks"), want_cut);
+	sql_text(path_in("d.db"), "PRAGMA integrity_check", check, sizeof check);
+	ASSERT_STR_EQ(check, "ok");
+#else
+	(void)cmd;
+#endif
+	teardown();
+	return 0;
+}
+
 static const struct test_entry tests[] = {
 	TEST_ENTRY(help_for_every_command)
 	TEST_ENTRY(bad_arguments_are_usage_errors)
@@ -504,5 +619,6 @@ static const struct test_entry tests[] = {
 	TEST_ENTRY_TIMEOUT(sigkill_traced_program, 90)
 	TEST_ENTRY_TIMEOUT(sigkill_weft_then_import_completes, 120)
 	TEST_ENTRY_TIMEOUT(import_refuses_bad_input, 120)
+	TEST_ENTRY_TIMEOUT(record_hostile_strings, 300)
 };
 TEST_MAIN(tests)

@@ -1058,6 +1058,51 @@ TEST_IMPL(size)
 	return 0;
 }
 
+/* Strings cut at the bound are counted per chunk: the decoder's count
+ * (store_event.truncated) and the writer's own cut of a longer string. */
+TEST_IMPL(truncated_strings_counted)
+{
+	static char longs[1000];
+	struct store_event e = { 0 };
+	struct store *st;
+	int64_t sess;
+	char *sql;
+
+	fixture();
+	memset(longs, 'x', sizeof longs - 1);
+	st = open_store(STORE_CREATE);
+	check_ok(st, store_session_begin(st, "h1", "s1", BASE, &sess));
+	check_ok(st, store_chunk_begin(st, sess, "c1"));
+	e.kind = WEFT_EV_annotate;
+	e.ts_ns = BASE + 10;
+	e.vpid = e.vtid = 100;
+	e.procname = "p";
+	e.id0 = 1;
+	e.s0 = "key";
+	e.s0_len = 3;
+	e.s1 = longs; /* not cut by a decoder: the writer cuts it */
+	e.s1_len = (uint32_t)strlen(longs);
+	check_ok(st, store_add_event(st, &e));
+	e.ts_ns++;
+	e.s1 = "cut";
+	e.s1_len = 3;
+	e.truncated = 2; /* the decoder cut two */
+	check_ok(st, store_add_event(st, &e));
+	check_ok(st, store_chunk_commit(st));
+	check_ok(st, store_chunk_begin(st, sess, "c2"));
+	check_ok(st, store_chunk_commit(st));
+	ASSERT_EQ(q_int(st, "SELECT truncated_strings FROM chunks WHERE chunk = 'c1'"), 3);
+	ASSERT_EQ(q_int(st, "SELECT truncated_strings FROM chunks WHERE chunk = 'c2'"), 0);
+	ASSERT_EQ(q_int(st, "SELECT max(length(CAST(value AS BLOB))) FROM annotations"),
+		  WEFT_STR_MAX);
+	sql = doc_query("truncated-strings");
+	ASSERT_QUERY(run_query(st, sql, "host,name,cut", NULL), "h1|s1|3\n");
+	free(sql);
+	store_close(st);
+	cleanup();
+	return 0;
+}
+
 static const struct test_entry tests[] = {
 	TEST_ENTRY(create_reopen)
 	TEST_ENTRY(open_missing)
@@ -1069,6 +1114,7 @@ static const struct test_entry tests[] = {
 	TEST_ENTRY(pid_reuse)
 	TEST_ENTRY(untrusted_strings)
 	TEST_ENTRY(doc_queries)
+	TEST_ENTRY(truncated_strings_counted)
 	TEST_ENTRY(integrity)
 	TEST_ENTRY(hmap_random)
 	TEST_ENTRY_TIMEOUT(big_chunk, 240)
