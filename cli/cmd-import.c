@@ -139,7 +139,12 @@ static int import_exec(int argc, char **argv)
 		io.progress = on_progress;
 		io.progress_arg = &prog;
 		rc = ingest_chunk(st, path, &io, &rep, err, sizeof err);
-		if (n && (rc == -ENODATA || rc == -ENOMSG)) {
+		if (rc == 0 && rep.empty) {
+			if (!n) { /* the one trace given has nothing of weft's */
+				progress_done(&prog);
+				cli_error("import", "%s", err);
+				goto out;
+			}
 			empty++; /* an archive with no weft trace in it */
 			continue;
 		}

@@ -119,9 +119,9 @@ static int ingest_one(struct recorder *r, const char *path)
 	io.session_name = rec_session_name(r->s);
 	io.chunk_id = chunk_name(path);
 	rc = ingest_chunk(r->st, path, &io, &rep, err, sizeof err);
-	if (rc == -ENOMSG || rc == -ENODATA) {
-		/* A chunk with no weft event class yet (no instrumented program
-		 * registered) or no trace at all: nothing to keep. */
+	if (rc == 0 && rep.empty) {
+		/* No trace, or only other applications' (ingest.h): nothing to
+		 * keep. */
 		cli_rm_rf(path);
 		return 0;
 	}

@@ -404,6 +404,13 @@ int ingest_chunk(struct store *st, const char *dir, const struct ingest_opts *op
 		rc = wrc;
 		goto out;
 	}
+	if (!opened && (p->decode_rc == -ENODATA || p->decode_rc == -ENOMSG)) {
+		/* decode_trace() called nothing (decode.h): an empty chunk. */
+		rep->empty = p->decode_rc == -ENODATA ? INGEST_EMPTY_NO_TRACE
+						      : INGEST_EMPTY_FOREIGN;
+		snprintf(err, errlen, "%s", p->err);
+		goto out;
+	}
 	if (p->decode_rc) {
 		rc = p->decode_rc;
 		snprintf(err, errlen, "%s", p->err);

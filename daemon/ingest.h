@@ -33,17 +33,35 @@ struct ingest_opts {
 	void *progress_arg;
 };
 
+/* Why a chunk holds nothing for the store (ingest_report.empty). */
+enum ingest_empty {
+	INGEST_NOT_EMPTY = 0,
+	INGEST_EMPTY_NO_TRACE, /* no CTF trace at all: nothing registered during the rotation */
+	INGEST_EMPTY_FOREIGN,  /* CTF traces, none of them weft's: only other LTTng-UST
+				* applications (e.g. nothing but their statedump) */
+};
+
 struct ingest_report {
 	int64_t session_id;       /* the session the chunk went into */
 	struct decode_stats dec;  /* what the decoder saw (events, loss, hostname) */
 	uint64_t written;         /* weft events written */
 	uint64_t loss_records;    /* loss messages written */
 	int skipped;              /* 1: the chunk was already in the store */
+	/* Not INGEST_NOT_EMPTY: the chunk holds nothing for the store and
+	 * nothing of it was written (not even its id: there may be no session
+	 * to file it under); the call still returns 0 and err says why. */
+	enum ingest_empty empty;
 };
 
-/* Ingests dir.  Returns 0 (committed, or skipped because already present:
- * rep->skipped), or a negative errno-style code with a one-line message in
- * err; then nothing of the chunk is in the store. */
+/* Ingests dir.  Returns 0 (committed; or skipped because already present:
+ * rep->skipped; or nothing to store: rep->empty), or a negative errno-style
+ * code with a one-line message in err; then nothing of the chunk is in the
+ * store.  An empty chunk is success here, in one place, for every caller
+ * (record, attach, import, weftd): a rotation during which no instrumented
+ * program registered has no trace, and one during which only other LTTng-UST
+ * applications did has only theirs (their statedump); neither is a fault of
+ * the chunk.  Whether "no weft trace at all" is an error for a whole import
+ * is the caller's decision. */
 int ingest_chunk(struct store *st, const char *dir, const struct ingest_opts *opts,
 		 struct ingest_report *rep, char *err, size_t errlen);
 

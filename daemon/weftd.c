@@ -18,8 +18,8 @@
  * count is limited per user.  Polling every 500 ms adds at most half a
  * second to the rotation period's latency.
  *
- * Failure policy: a chunk that cannot be decoded (corrupt, truncated, not a
- * weft trace) is reported once, left in place and skipped, and the session's
+ * Failure policy: a chunk that cannot be decoded (corrupt, truncated) is
+ * reported once, left in place and skipped, and the session's
  * later chunks go on.  A failure that may pass (store I/O, memory) is
  * retried with a growing delay, holding back that session's later chunks to
  * keep their order, and given up (left in place) after RETRY_MAX attempts.
@@ -93,9 +93,10 @@ static const char help_text[] =
 	"    are only removed.\n"
 	"  - Each session's chunks go in rotation order; sessions take turns, so one\n"
 	"    host's backlog does not hold up the others.\n"
-	"  - A chunk with no trace in it (nothing registered during that rotation) is\n"
-	"    removed.  One that cannot be decoded (corrupt, truncated, not a weft\n"
-	"    trace) is reported once, left in place and skipped; later chunks go on.\n"
+	"  - A chunk with no trace in it (nothing registered during that rotation), or\n"
+	"    with only other applications' traces (their statedump), is empty and\n"
+	"    removed.  One that cannot be decoded (corrupt, truncated) is reported\n"
+	"    once, left in place and skipped; later chunks go on.\n"
 	"    A failure that may pass (writing the store) is retried after 1, 2, 4, 8 s\n"
 	"    and the chunk is left in place after 5 attempts; restart weftd to retry.\n"
 	"\n"
@@ -298,7 +299,7 @@ static int weftd_find_session(struct weftd *d, const char *host, const char *nam
  * as opposed to failures of the store or of resources. */
 static int chunk_fault(int rc)
 {
-	return rc == -EBADMSG || rc == -EPROTO || rc == -EXDEV || rc == -ENOMSG ||
+	return rc == -EBADMSG || rc == -EPROTO || rc == -EXDEV ||
 	       rc == -ENOENT || rc == -ENOTDIR || rc == -ENAMETOOLONG;
 }
 
@@ -365,6 +366,20 @@ static int weftd_chunk(struct weftd *d, const struct scan_chunk *c, struct state
 	io.chunk_id = c->chunk;
 	t0 = now_ns();
 	rc = ingest_chunk(d->st, c->path, &io, &rep, err, sizeof err);
+	if (rc == 0 && rep.empty) {
+		/* No trace (no application registered during that rotation), or
+		 * only other LTTng-UST applications' (their statedump): an empty
+		 * chunk, as for the recorder (ingest.h decides for both). */
+		d->empty++;
+		if (rep.empty == INGEST_EMPTY_NO_TRACE)
+			log_chunk(c, "empty (no trace in it), %s", weftd_dispose(d, c));
+		else
+			log_chunk(c, "empty (no weft trace in it: %llu other events), %s",
+				  (unsigned long long)rep.dec.other_events, weftd_dispose(d, c));
+		if (e)
+			e->kind = STATE_DONE;
+		return 0;
+	}
 	if (rc == 0) {
 		d->chunks += !rep.skipped;
 		d->events += rep.written;
@@ -372,15 +387,6 @@ static int weftd_chunk(struct weftd *d, const struct scan_chunk *c, struct state
 			log_chunk(c, "already in the store, %s", weftd_dispose(d, c));
 		else
 			weftd_log_ingested(c, &rep, now_ns() - t0, weftd_dispose(d, c));
-		if (e)
-			e->kind = STATE_DONE;
-		return 0;
-	}
-	if (rc == -ENODATA) {
-		/* No CTF trace at all: no traced application registered with
-		 * the session daemon during that rotation. */
-		d->empty++;
-		log_chunk(c, "empty (no trace in it), %s", weftd_dispose(d, c));
 		if (e)
 			e->kind = STATE_DONE;
 		return 0;

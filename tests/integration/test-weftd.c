@@ -1300,11 +1300,90 @@ TEST_IMPL(command_line)
 	return 0;
 }
 
+/*
+ * A chunk that holds only another LTTng-UST application's trace: a process
+ * that links liblttng-ust but not weft registers while the weft session
+ * runs, so the chunk has a trace with nothing but its statedump.  It is an
+ * empty chunk (as for the recorder), not a failure: weftd --once exits 0 and
+ * removes it.  Recorded for real on the machine's session daemon, in a
+ * session of our own that tracks only that process.
+ */
+TEST_IMPL(foreign_chunk_is_empty)
+{
+	char dir[PATH_MAX], base[PATH_MAX], sdir[PATH_MAX], db[PATH_MAX], script[PATH_MAX],
+		out[PATH_MAX], err[PATH_MAX], pattern[3 * PATH_MAX], session[64];
+	char *sh[] = { "sh", script, sdir, session, NULL };
+	char *bt[] = { "sh", "-c", pattern, NULL };
+	struct weftd_run w;
+	struct chunks ch;
+	sqlite3 *sql;
+	char *s;
+	FILE *f;
+
+	pathf(dir, sizeof dir, "%s/foreign", root_dir);
+	pathf(base, sizeof base, "%s/base", dir);
+	pathf(sdir, sizeof sdir, "%s/base/hostF/sess-%d", dir, (int)getpid());
+	pathf(db, sizeof db, "%s/weft.db", dir);
+	pathf(script, sizeof script, "%s/record.sh", dir);
+	pathf(out, sizeof out, "%s/record.out", dir);
+	pathf(err, sizeof err, "%s/record.err", dir);
+	snprintf(session, sizeof session, "wt-wd-foreign-%d", (int)getpid());
+	ASSERT_EQ(mkdir(dir, 0755), 0);
+	ASSERT_EQ(mkdir(base, 0755), 0);
+	f = fopen(script, "w");
+	ASSERT_NOT_NULL(f);
+	fputs("set -e\n"
+	      "out=$1; S=$2\n"
+	      "trap 'lttng destroy $S >/dev/null 2>&1 || true' EXIT\n"
+	      "lttng create $S --output=$out >/dev/null\n"
+	      "lttng enable-channel -u -s $S --buffers-uid weft >/dev/null\n"
+	      "lttng add-context -u -s $S -c weft -t vpid -t vtid -t procname >/dev/null\n"
+	      "lttng enable-event -u -s $S -c weft 'weft:*,lttng_ust_statedump:start' >/dev/null\n"
+	      "lttng untrack -u -s $S --vpid --all >/dev/null\n"
+	      "lttng start $S >/dev/null\n"
+	      "mkfifo $out.go\n"
+	      /* held until tracked, then exec'd with the same pid */
+	      "sh -c 'read x < \"$0\"; exec env LD_PRELOAD=liblttng-ust.so.1 sleep 0.5' $out.go &\n"
+	      "pid=$!\n"
+	      "lttng track -u -s $S --vpid $pid >/dev/null\n"
+	      "echo go > $out.go\n"
+	      "wait $pid\n"
+	      "rm -f $out.go\n"
+	      "lttng stop $S >/dev/null\n"
+	      "lttng rotate $S >/dev/null\n", f);
+	ASSERT_EQ(fclose(f), 0);
+	ASSERT_EQ(run(sh, out, err, 60), 0);
+
+	list_chunks(base, &ch);
+	ASSERT_EQ(ch.n, 1);
+	/* babeltrace2's reading: a statedump, no weft event */
+	snprintf(pattern, sizeof pattern, "babeltrace2 '%s' > '%s'", ch.v[0].path, out);
+	ASSERT_EQ(run(bt, NULL, err, 60), 0);
+	s = slurp(out);
+	ASSERT_GE(count_substr(s, " lttng_ust_statedump:start: "), 1);
+	ASSERT_EQ(count_substr(s, " weft:"), 0);
+	free(s);
+
+	weftd_once(dir, "foreign", base, db, &w);
+	if (w.status != 0 || *w.err)
+		TEST_FAIL_("weftd --once: exit %d: [%s] [%s]", w.status, w.out, w.err);
+	ASSERT_EQ(count_substr(w.out, ": empty (no weft trace in it: "), 1);
+	ASSERT_NOT_NULL(strstr(w.out, ", 1 empty, 0 failed"));
+	weftd_free(&w);
+	ASSERT_NE(access(ch.v[0].path, F_OK), 0); /* removed, as an empty chunk is */
+	sql = db_open(db);
+	ASSERT_EQ(q_int(sql, "SELECT count(*) FROM chunks", NULL, NULL), 0);
+	check_integrity(sql);
+	sqlite3_close(sql);
+	return 0;
+}
+
 static const struct test_entry tests[] = {
 	TEST_ENTRY_TIMEOUT(command_line, 30)
 	TEST_ENTRY_TIMEOUT(two_hosts, 300)
 	TEST_ENTRY_TIMEOUT(corrupt_chunk_skipped, 300)
 	TEST_ENTRY_TIMEOUT(watch_lock_signal, 300)
+	TEST_ENTRY_TIMEOUT(foreign_chunk_is_empty, 120)
 };
 #define N_TESTS (sizeof(tests) / sizeof(tests[0]))
 
