@@ -171,6 +171,11 @@ static int import_exec(int argc, char **argv)
 				    "the %d archives: path=%s", n, real);
 		goto out;
 	}
+	/* The import is the end of that recording: at its last event. */
+	if (session_id && (rc = store_session_end(st, session_id, 0, -1, -1)) != 0) {
+		cli_error("import", "%s", store_errmsg(st));
+		goto out;
+	}
 	if (skipped == (n ? n - empty : 1)) {
 		printf("weft import: %s is already in %s: nothing to do\n", dir, out);
 		status = EXIT_OK;

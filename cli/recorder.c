@@ -48,6 +48,14 @@ static void reap_orphans(const char *cmd)
 	free(sessions);
 }
 
+static int64_t wall_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 int recorder_start(struct recorder *r, const struct recorder_opts *o)
 {
 	struct rec_opts ro = { 0 };
@@ -57,6 +65,7 @@ int recorder_start(struct recorder *r, const struct recorder_opts *o)
 	memset(r, 0, sizeof(*r));
 	r->o = *o;
 	r->t0_ns = progress_now_ns();
+	r->t0_wall_ns = wall_now_ns();
 	r->store_existed = access(o->out, F_OK) == 0;
 	rc = store_open(o->out, STORE_CREATE, &r->st, err, sizeof err);
 	if (rc) {
@@ -193,11 +202,13 @@ int recorder_finish(struct recorder *r)
 {
 	char path[PATH_MAX];
 	uint64_t id, ev = 0, pk = 0;
-	int rc;
+	int64_t stop_ns;
+	int rc, erc;
 
 	rc = rec_session_stop(r->s);
 	if (rc)
 		cli_error(r->o.cmd, "%s", rec_session_error(r->s));
+	stop_ns = wall_now_ns();
 	if (rec_session_discarded(r->s, &ev, &pk) == 0) {
 		r->lttng_discarded_events = ev;
 		r->lttng_lost_packets = pk;
@@ -211,9 +222,25 @@ int recorder_finish(struct recorder *r)
 		ingest_one(r, path);
 	}
 	sweep_archives(r);
-	if (r->session_id)
-		store_session_end(r->st, r->session_id, -1, (int64_t)r->lttng_discarded_events,
-				  (int64_t)r->lttng_lost_packets);
+	/* The recording ends here, also when nothing was traced (then the
+	 * store gets the session row it would otherwise lack): end_ns tells
+	 * a finished recording from one still running (NULL). */
+	if (!r->session_id) {
+		char host[256] = "";
+
+		gethostname(host, sizeof host - 1);
+		if (store_session_begin(r->st, host, rec_session_name(r->s), r->t0_wall_ns,
+					&r->session_id))
+			cli_error(r->o.cmd, "%s", store_errmsg(r->st));
+	}
+	erc = r->session_id ? store_session_end(r->st, r->session_id, stop_ns,
+						(int64_t)r->lttng_discarded_events,
+						(int64_t)r->lttng_lost_packets)
+			    : 0;
+	if (erc) {
+		cli_error(r->o.cmd, "%s", store_errmsg(r->st));
+		rc = rc ? rc : erc;
+	}
 	return rc;
 }
 

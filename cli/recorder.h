@@ -42,6 +42,7 @@ struct recorder {
 	uint64_t truncated_strings; /* cut at DECODE_STR_MAX by the decoder */
 	uint64_t lttng_discarded_events, lttng_lost_packets;
 	int64_t t0_ns;
+	int64_t t0_wall_ns;     /* CLOCK_REALTIME at start, ns since the epoch */
 	bool ok;                /* set by the caller when the recording was stored */
 };
 

@@ -429,7 +429,11 @@ int store_session_end(struct store *st, int64_t session_id, int64_t end_ns,
 	sqlrc = sqlite3_prepare_v2(
 		st->db,
 		"UPDATE sessions SET "
-		"end_ns = CASE WHEN ?2 >= 0 AND start_ns != 0 THEN ?2 - start_ns ELSE end_ns END, "
+		/* never before the last event stored nor before an end recorded
+		 * earlier (a re-import does not move it back); 0: at the last event */
+		"end_ns = CASE WHEN ?2 >= 0 AND start_ns != 0 THEN max(coalesce(end_ns, 0), "
+		"coalesce((SELECT max(c.last_ns) FROM chunks c WHERE c.session = ?1), 0), "
+		"CASE WHEN ?2 > 0 THEN ?2 - start_ns ELSE 0 END) ELSE end_ns END, "
 		"discarded_events = CASE WHEN ?3 >= 0 THEN ?3 ELSE discarded_events END, "
 		"lost_packets = CASE WHEN ?4 >= 0 THEN ?4 ELSE lost_packets END WHERE id = ?1",
 		-1, &s, NULL);

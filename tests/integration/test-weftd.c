@@ -964,9 +964,27 @@ TEST_IMPL(two_hosts)
 	}
 	fprintf(stderr, "# live weftd had all chunks in the store %.0f ms after both hosts "
 			"destroyed their session\n", (double)(now_ns() - t0) / 1e6);
+	/* ... and, both sessions destroyed, ends them (after a quiet second) */
+	t0 = now_ns();
+	for (;;) {
+		int64_t n;
+
+		sql = db_open(db);
+		n = q_int(sql, "SELECT count(*) FROM sessions WHERE end_ns IS NOT NULL AND end_ns "
+			       ">= (SELECT max(last_ns) FROM chunks c WHERE c.session = sessions.id)",
+			  NULL, NULL);
+		sqlite3_close(sql);
+		if (n == 2)
+			break;
+		if (now_ns() - t0 > 30 * NS_PER_S)
+			TEST_FAIL_("weftd ended %lld of 2 sessions", (long long)n);
+		usleep(100000);
+	}
 	kill(live, SIGTERM);
 	ASSERT_EQ(wait_exit(live, 30, "weftd"), 0);
 	lout = slurp(out);
+	ASSERT_EQ(count_substr(lout, ": session ended (no chunk being written, all chunks in)\n"),
+		  2);
 	lerr = slurp(err);
 	if (*lerr)
 		note_file("weftd err", err);
@@ -1234,9 +1252,27 @@ TEST_IMPL(watch_lock_signal)
 	pathf(p, sizeof p, "%s/ust/uid/0/64-bit/metadata", busy);
 	ASSERT_EQ(access(p, F_OK), 0);
 
+	/* ... and, both sessions destroyed, ends them (after a quiet second) */
+	t0 = now_ns();
+	for (;;) {
+		int64_t n;
+
+		sql = db_open(db);
+		n = q_int(sql, "SELECT count(*) FROM sessions WHERE end_ns IS NOT NULL AND end_ns "
+			       ">= (SELECT max(last_ns) FROM chunks c WHERE c.session = sessions.id)",
+			  NULL, NULL);
+		sqlite3_close(sql);
+		if (n == 2)
+			break;
+		if (now_ns() - t0 > 30 * NS_PER_S)
+			TEST_FAIL_("weftd ended %lld of 2 sessions", (long long)n);
+		usleep(100000);
+	}
 	kill(live, SIGTERM);
 	ASSERT_EQ(wait_exit(live, 30, "weftd"), 0);
 	lout = slurp(out);
+	ASSERT_EQ(count_substr(lout, ": session ended (no chunk being written, all chunks in)\n"),
+		  2);
 	ASSERT_EQ(count_substr(lout, ", loss: "), ch.n);
 	ASSERT_EQ(count_substr(lout, ", removed\n"), ch.n + 1);
 	ASSERT_EQ(count_substr(lout, "-98: empty (no trace in it), removed\n"), 1);
@@ -1378,12 +1414,89 @@ TEST_IMPL(foreign_chunk_is_empty)
 	return 0;
 }
 
+/*
+ * weftd writes sessions.end_ns when a session is over: its directory holds
+ * no chunk being written (lttng destroy archived the last one) and all its
+ * chunks are in.  A session directory with a chunk being written (here an
+ * empty BEGIN-ID directory next to archives/, as the relayd keeps one for a
+ * live session) is not ended; once it is gone, the session ends, at the END
+ * time of its last chunk, never before its last event, and only once.
+ */
+TEST_IMPL(session_end)
+{
+	char fix[PATH_MAX], dir[PATH_MAX], base[PATH_MAX], db[PATH_MAX], p[PATH_MAX],
+		live[PATH_MAX], last[300];
+	struct chunks ch;
+	struct weftd_run w;
+	sqlite3 *sql;
+	int64_t end, want;
+	struct tm tm;
+
+	fixture(fix, sizeof fix);
+	pathf(dir, sizeof dir, "%s/session-end", root_dir);
+	pathf(base, sizeof base, "%s/base", dir);
+	pathf(db, sizeof db, "%s/weft.db", dir);
+	ASSERT_EQ(mkdir(dir, 0755), 0);
+	ASSERT_EQ(mkdir(base, 0755), 0);
+	pathf(p, sizeof p, "%s/hostA", fix);
+	cp_a(p, base);
+	list_chunks(base, &ch);
+	ASSERT_GE(ch.n, 2);
+	ASSERT_EQ(ch.sessions, 1);
+	snprintf(last, sizeof last, "%s", ch.v[ch.n - 1].name);
+	pathf(live, sizeof live, "%s/hostA/%s/20991231T235959+0000-%llu", base,
+	      ch.v[0].session, ch.v[ch.n - 1].seq + 1);
+	ASSERT_EQ(mkdir(live, 0755), 0);
+
+	/* live: every chunk in, but not ended */
+	weftd_once(dir, "live", base, db, &w);
+	ASSERT_EQ(w.status, 0);
+	ASSERT_EQ(count_substr(w.out, "session ended"), 0);
+	weftd_free(&w);
+	sql = db_open(db);
+	ASSERT_UEQ(q_int(sql, "SELECT count(*) FROM chunks", NULL, NULL), ch.n);
+	ASSERT_EQ(q_int(sql, "SELECT count(*) FROM sessions WHERE end_ns IS NULL", NULL, NULL), 1);
+	sqlite3_close(sql);
+
+	/* destroyed: the chunk being written is gone (archived, ingested) */
+	ASSERT_EQ(rmdir(live), 0);
+	weftd_once(dir, "ended", base, db, &w);
+	ASSERT_EQ(w.status, 0);
+	ASSERT_STR_EQ(w.err, "");
+	ASSERT_EQ(count_substr(w.out, ": session ended (no chunk being written, all chunks in)\n"),
+		  1);
+	weftd_free(&w);
+	sql = db_open(db);
+	end = q_int(sql, "SELECT end_ns + start_ns FROM sessions", NULL, NULL);
+	/* the last chunk's END (BEGIN-END-ID), UTC in the relayd's names */
+	memset(&tm, 0, sizeof tm);
+	ASSERT_NOT_NULL(strptime(last + 21, "%Y%m%dT%H%M%S", &tm));
+	want = (int64_t)timegm(&tm) * NS_PER_S;
+	ASSERT_EQ(strncmp(last + 36, "+0000", 5), 0);
+	ASSERT_GE(end, want);
+	ASSERT_EQ(q_int(sql, "SELECT count(*) FROM sessions WHERE end_ns >= "
+			    "(SELECT max(last_ns) FROM chunks)", NULL, NULL), 1);
+	if (end > want)
+		ASSERT_EQ(end, q_int(sql, "SELECT start_ns + (SELECT max(last_ns) FROM chunks) "
+					  "FROM sessions", NULL, NULL));
+	check_integrity(sql);
+	sqlite3_close(sql);
+
+	/* a restart does not end it again */
+	weftd_once(dir, "again", base, db, &w);
+	ASSERT_EQ(w.status, 0);
+	ASSERT_EQ(count_substr(w.out, "session ended"), 0);
+	weftd_free(&w);
+	return 0;
+}
+
 static const struct test_entry tests[] = {
 	TEST_ENTRY_TIMEOUT(command_line, 30)
 	TEST_ENTRY_TIMEOUT(two_hosts, 300)
 	TEST_ENTRY_TIMEOUT(corrupt_chunk_skipped, 300)
 	TEST_ENTRY_TIMEOUT(watch_lock_signal, 300)
 	TEST_ENTRY_TIMEOUT(foreign_chunk_is_empty, 120)
+	TEST_ENTRY_TIMEOUT(session_end, 300)
 };
 #define N_TESTS (sizeof(tests) / sizeof(tests[0]))
 
