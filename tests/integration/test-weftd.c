@@ -1252,27 +1252,11 @@ TEST_IMPL(watch_lock_signal)
 	pathf(p, sizeof p, "%s/ust/uid/0/64-bit/metadata", busy);
 	ASSERT_EQ(access(p, F_OK), 0);
 
-	/* ... and, both sessions destroyed, ends them (after a quiet second) */
-	t0 = now_ns();
-	for (;;) {
-		int64_t n;
-
-		sql = db_open(db);
-		n = q_int(sql, "SELECT count(*) FROM sessions WHERE end_ns IS NOT NULL AND end_ns "
-			       ">= (SELECT max(last_ns) FROM chunks c WHERE c.session = sessions.id)",
-			  NULL, NULL);
-		sqlite3_close(sql);
-		if (n == 2)
-			break;
-		if (now_ns() - t0 > 30 * NS_PER_S)
-			TEST_FAIL_("weftd ended %lld of 2 sessions", (long long)n);
-		usleep(100000);
-	}
 	kill(live, SIGTERM);
 	ASSERT_EQ(wait_exit(live, 30, "weftd"), 0);
 	lout = slurp(out);
-	ASSERT_EQ(count_substr(lout, ": session ended (no chunk being written, all chunks in)\n"),
-		  2);
+	/* its session has a chunk being written: not ended */
+	ASSERT_EQ(count_substr(lout, "session ended"), 0);
 	ASSERT_EQ(count_substr(lout, ", loss: "), ch.n);
 	ASSERT_EQ(count_substr(lout, ", removed\n"), ch.n + 1);
 	ASSERT_EQ(count_substr(lout, "-98: empty (no trace in it), removed\n"), 1);
