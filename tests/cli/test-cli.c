@@ -412,8 +412,11 @@ TEST_IMPL(sigkill_weft_then_import_completes)
 	/* the killed recorder could not end its session: "still recording" */
 	ASSERT_EQ(sql_int(db, "SELECT count(*) FROM sessions WHERE end_ns IS NULL"), 1);
 	ASSERT_EQ(WEFT(&r, 60, "record", "-o", path_in("other.db"), "--", "true"), 0);
-	if (!strstr(r.err, name) || !strstr(r.err, "died"))
-		TEST_FAIL_("the orphaned session %s was not reaped: [%s]", name, r.err);
+	/* Any weft record reaps it: on a session daemon shared with other
+	 * users' recordings another weft may have been first, so it is either
+	 * named here or already gone (checked below). */
+	if ((!strstr(r.err, name) || !strstr(r.err, "died")) && strstr(r.err, "destroyed"))
+		fprintf(stderr, "# another weft reaped %s first: [%s]\n", name, r.err);
 	proc_result_free(&r);
 	/* a recording of a program with no events has ended too */
 	{
