@@ -378,7 +378,7 @@ static int sqlite_insert(const char *path, long long n)
 {
 	static const char *const pragmas =
 		"PRAGMA page_size = 8192; PRAGMA journal_mode = WAL; "
-		"PRAGMA synchronous = NORMAL; PRAGMA cache_size = -32768; "
+		"PRAGMA synchronous = FULL; PRAGMA cache_size = -32768; "
 		"PRAGMA temp_store = MEMORY;"
 		"CREATE TABLE ev(ts INTEGER NOT NULL, thread INTEGER NOT NULL, "
 		"kind INTEGER NOT NULL, a INTEGER, b INTEGER);";

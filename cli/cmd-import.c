@@ -114,6 +114,7 @@ static int import_exec(int argc, char **argv)
 	uint64_t written = 0, other = 0, disc_ev = 0, disc_pk = 0, inexact = 0;
 	int indexed = 1;
 	char stored_as[256] = "", sname[256] = "";
+	uint64_t cut = 0;
 	uint32_t traces = 0;
 	int64_t t0, session_id = 0;
 
@@ -183,7 +184,12 @@ static int import_exec(int argc, char **argv)
 		io.progress = on_progress;
 		io.progress_arg = &prog;
 		rc = ingest_chunk(st, path, &io, &rep, err, sizeof err);
-		if (n && (rc == -ENODATA || rc == -ENOMSG)) {
+		if (rc == 0 && rep.empty) {
+			if (!n) { /* the one trace given has nothing of weft's */
+				progress_done(&prog);
+				cli_error("import", "%s", err);
+				goto out;
+			}
 			empty++; /* an archive with no weft trace in it */
 			continue;
 		}
@@ -205,12 +211,18 @@ static int import_exec(int argc, char **argv)
 		disc_pk += rep.lost_packets;
 		inexact += rep.inexact;
 		indexed &= rep.indexed;
+		cut += rep.dec.truncated_strings;
 		snprintf(host, sizeof host, "%s", rep.dec.hostname);
 	}
 	progress_done(&prog);
 	if (n && empty == n) {
 		cli_error("import", "Cannot import: not a weft trace: no weft events in any of "
 				    "the %d archives: path=%s", n, real);
+		goto out;
+	}
+	/* The import is the end of that recording: at its last event. */
+	if (session_id && (rc = store_session_end(st, session_id, 0, -1, -1)) != 0) {
+		cli_error("import", "%s", store_errmsg(st));
 		goto out;
 	}
 	if (skipped == (n ? n - empty : 1)) {
@@ -246,6 +258,11 @@ static int import_exec(int argc, char **argv)
 					 : "");
 		else
 			printf("weft import: no loss reported by the trace\n");
+		if (cut)
+			printf("weft import: TRUNCATED: %llu string%s longer than %d bytes were cut "
+			       "to %d (table chunks, column truncated_strings)\n",
+			       (unsigned long long)cut, cut == 1 ? "" : "s", DECODE_STR_MAX,
+			       DECODE_STR_MAX);
 	}
 	status = EXIT_OK;
 out:

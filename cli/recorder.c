@@ -48,6 +48,14 @@ static void reap_orphans(const char *cmd)
 	free(sessions);
 }
 
+static int64_t wall_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 int recorder_start(struct recorder *r, const struct recorder_opts *o)
 {
 	struct rec_opts ro = { 0 };
@@ -57,6 +65,7 @@ int recorder_start(struct recorder *r, const struct recorder_opts *o)
 	memset(r, 0, sizeof(*r));
 	r->o = *o;
 	r->t0_ns = progress_now_ns();
+	r->t0_wall_ns = wall_now_ns();
 	r->store_existed = access(o->out, F_OK) == 0;
 	rc = store_open(o->out, STORE_CREATE, &r->st, err, sizeof err);
 	if (rc) {
@@ -119,9 +128,9 @@ static int ingest_one(struct recorder *r, const char *path)
 	io.session_name = rec_session_name(r->s);
 	io.chunk_id = chunk_name(path);
 	rc = ingest_chunk(r->st, path, &io, &rep, err, sizeof err);
-	if (rc == -ENOMSG || rc == -ENODATA) {
-		/* A chunk with no weft event class yet (no instrumented program
-		 * registered) or no trace at all: nothing to keep. */
+	if (rc == 0 && rep.empty) {
+		/* No trace, or only other applications' (ingest.h): nothing to
+		 * keep. */
 		cli_rm_rf(path);
 		return 0;
 	}
@@ -134,8 +143,10 @@ static int ingest_one(struct recorder *r, const char *path)
 	r->session_id = rep.session_id;
 	r->events += rep.written;
 	r->chunks += !rep.skipped;
-	if (!rep.skipped) /* its loss is in table loss: the summary reads it there */
+	if (!rep.skipped) { /* its loss is in table loss: the summary reads it there */
 		r->trace_loss_unknown += rep.inexact;
+		r->truncated_strings += rep.dec.truncated_strings;
+	}
 	if (!r->o.keep_trace)
 		cli_rm_rf(path);
 	return 0;
@@ -189,11 +200,13 @@ int recorder_finish(struct recorder *r)
 {
 	char path[PATH_MAX];
 	uint64_t id, ev = 0, pk = 0;
-	int rc;
+	int64_t stop_ns;
+	int rc, erc;
 
 	rc = rec_session_stop(r->s);
 	if (rc)
 		cli_error(r->o.cmd, "%s", rec_session_error(r->s));
+	stop_ns = wall_now_ns();
 	if (rec_session_discarded(r->s, &ev, &pk) == 0) {
 		r->lttng_discarded_events = ev;
 		r->lttng_lost_packets = pk;
@@ -207,9 +220,25 @@ int recorder_finish(struct recorder *r)
 		ingest_one(r, path);
 	}
 	sweep_archives(r);
-	if (r->session_id)
-		store_session_end(r->st, r->session_id, -1, (int64_t)r->lttng_discarded_events,
-				  (int64_t)r->lttng_lost_packets);
+	/* The recording ends here, also when nothing was traced (then the
+	 * store gets the session row it would otherwise lack): end_ns tells
+	 * a finished recording from one still running (NULL). */
+	if (!r->session_id) {
+		char host[256] = "";
+
+		gethostname(host, sizeof host - 1);
+		if (store_session_begin(r->st, host, rec_session_name(r->s), r->t0_wall_ns,
+					&r->session_id))
+			cli_error(r->o.cmd, "%s", store_errmsg(r->st));
+	}
+	erc = r->session_id ? store_session_end(r->st, r->session_id, stop_ns,
+						(int64_t)r->lttng_discarded_events,
+						(int64_t)r->lttng_lost_packets)
+			    : 0;
+	if (erc) {
+		cli_error(r->o.cmd, "%s", store_errmsg(r->st));
+		rc = rc ? rc : erc;
+	}
 	return rc;
 }
 
@@ -265,6 +294,12 @@ void recorder_summary(struct recorder *r)
 		       r->trace_loss_unknown ? " (some as lower bounds)" : "");
 	else
 		printf("weft %s: loss: none (LTTng reports 0 discarded events)\n", r->o.cmd);
+	if (r->truncated_strings)
+		printf("weft %s: TRUNCATED: %llu string%s longer than %d bytes were cut to %d "
+		       "(the program does not bound its strings as libweft does; table chunks, "
+		       "column truncated_strings)\n",
+		       r->o.cmd, (unsigned long long)r->truncated_strings,
+		       r->truncated_strings == 1 ? "" : "s", DECODE_STR_MAX, DECODE_STR_MAX);
 	if (stat(r->o.out, &sb) == 0) {
 		/* until the store is closed most of it may still be in the WAL */
 		double bytes = (double)sb.st_size;

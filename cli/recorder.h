@@ -39,8 +39,10 @@ struct recorder {
 	int64_t session_id;     /* store session, once the first chunk arrived */
 	uint64_t events, chunks, failed_chunks;
 	uint64_t trace_discarded_events, trace_discarded_packets, trace_loss_unknown;
+	uint64_t truncated_strings; /* cut at DECODE_STR_MAX by the decoder */
 	uint64_t lttng_discarded_events, lttng_lost_packets;
 	int64_t t0_ns;
+	int64_t t0_wall_ns;     /* CLOCK_REALTIME at start, ns since the epoch */
 	bool ok;                /* set by the caller when the recording was stored */
 };
 

@@ -129,6 +129,10 @@ struct decoder {
 	struct sc_info *scs;
 	size_t scs_cap, scs_n;
 
+	/* Copies of the strings of the current event that were cut at
+	 * DECODE_STR_MAX (procname, s0, s1), NUL-terminated at the cut. */
+	char cut[3][DECODE_STR_MAX + 1];
+
 	int weft_seen;        /* a weft trace began */
 	int host_set;
 	int rc;               /* first failure; stops the graph */
@@ -378,7 +382,15 @@ static inline int64_t slot_int(const bt_field *st, struct member m)
 	return m.idx < 0 ? 0 : field_int(member_field(st, m.idx), m.is_signed);
 }
 
-static inline void field_str(const bt_field *st, struct member m, const char **s, uint32_t *len)
+/*
+ * A string field of the trace as bytes and length, cut at DECODE_STR_MAX: the
+ * traced program (or a host streaming to weftd) controls its length, and
+ * nothing downstream keeps more (the tracer and the store bound strings at
+ * the same WEFT_STR_MAX).  A cut string is copied into d->cut[buf] so that it
+ * is NUL-terminated where its length says; returns 1 if it was cut, else 0.
+ */
+static inline int field_str(struct decoder *d, const bt_field *st, struct member m, int buf,
+			    const char **s, uint32_t *len)
 {
 	const bt_field *f;
 	uint64_t n;
@@ -386,14 +398,22 @@ static inline void field_str(const bt_field *st, struct member m, const char **s
 	if (m.idx < 0 || !st) {
 		*s = "";
 		*len = 0;
-		return;
+		return 0;
 	}
 	f = member_field(st, m.idx);
 	n = bt_field_string_get_length(f);
 	/* babeltrace2 2.0 leaves an empty string field's buffer as the
 	 * previous event left it (length 0, stale bytes): trust the length. */
 	*s = n ? bt_field_string_get_value(f) : "";
-	*len = n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+	if (n <= DECODE_STR_MAX) {
+		*len = (uint32_t)n;
+		return 0;
+	}
+	memcpy(d->cut[buf], *s, DECODE_STR_MAX);
+	d->cut[buf][DECODE_STR_MAX] = '\0';
+	*s = d->cut[buf];
+	*len = DECODE_STR_MAX;
+	return 1;
 }
 
 static int cb_failed(struct decoder *d, int rc, const char *which)
@@ -418,7 +438,7 @@ static int on_process(struct decoder *d, const struct ec_info *ei, const bt_even
 	if (!d->cb->process)
 		return 0;
 	vpid = (int32_t)field_int(member_field(ctx, ei->vpid.idx), ei->vpid.is_signed);
-	field_str(ctx, ei->procname, &s, &len);
+	d->st->truncated_strings += (uint64_t)field_str(d, ctx, ei->procname, 0, &s, &len);
 	/* The statedump runs on lttng-ust's listener thread, named after the
 	 * process: "<comm cut to 11 bytes>-ust".  Drop the suffix; a longer
 	 * name is not such a thread name and stays as it is. */
@@ -510,15 +530,16 @@ static int on_event(struct decoder *d, const bt_message *msg)
 	se.ts_ns = ts;
 	se.vpid = (int32_t)field_int(member_field(ctx, ei->vpid.idx), ei->vpid.is_signed);
 	se.vtid = (int32_t)field_int(member_field(ctx, ei->vtid.idx), ei->vtid.is_signed);
-	field_str(ctx, ei->procname, &se.procname, &plen);
+	se.truncated = (uint32_t)field_str(d, ctx, ei->procname, 0, &se.procname, &plen);
 	se.id0 = (uint64_t)slot_int(pl, ei->slot[SLOT_ID0]);
 	se.id1 = (uint64_t)slot_int(pl, ei->slot[SLOT_ID1]);
 	se.id2 = (uint64_t)slot_int(pl, ei->slot[SLOT_ID2]);
 	se.n0 = slot_int(pl, ei->slot[SLOT_N0]);
 	se.n1 = slot_int(pl, ei->slot[SLOT_N1]);
 	se.n2 = slot_int(pl, ei->slot[SLOT_N2]);
-	field_str(pl, ei->slot[SLOT_S0], &se.s0, &se.s0_len);
-	field_str(pl, ei->slot[SLOT_S1], &se.s1, &se.s1_len);
+	se.truncated += (uint32_t)field_str(d, pl, ei->slot[SLOT_S0], 1, &se.s0, &se.s0_len);
+	se.truncated += (uint32_t)field_str(d, pl, ei->slot[SLOT_S1], 2, &se.s1, &se.s1_len);
+	d->st->truncated_strings += se.truncated;
 	rc = decode_expand(d, &se);
 	return rc ? cb_failed(d, rc, "event") : 0;
 }

@@ -13,8 +13,9 @@
  * together, merged by time.
  *
  * Strings in what the callbacks receive come from the traced program: they
- * are passed through as bytes with their lengths, never interpreted, and are
- * valid only during the callback.
+ * are passed through as bytes with their lengths, never interpreted, cut at
+ * DECODE_STR_MAX bytes (NUL-terminated at their length), and are valid only
+ * during the callback.
  */
 #ifndef WEFT_DAEMON_DECODE_H
 #define WEFT_DAEMON_DECODE_H
@@ -25,6 +26,14 @@
 #include "event.h" /* store/event.h: struct store_event */
 
 #define DECODE_HOSTNAME_MAX 255
+/* Longest string the decoder hands on, in bytes: longer ones (payload
+ * strings and procname) are cut to this, counted in
+ * decode_stats.truncated_strings and in store_event.truncated.  It is the
+ * tracer's and the store's bound (WEFT_STR_MAX), so a trace written by
+ * libweft is never cut; one written by a program with its own copy of the
+ * provider, or by a hostile host, can be, and nothing downstream ever sees
+ * more than this many bytes of a string. */
+#define DECODE_STR_MAX WEFT_STR_MAX
 
 enum decode_loss_kind {
 	DECODE_LOSS_EVENTS,  /* a discarded-events message: the ring buffer was full */
@@ -72,6 +81,10 @@ struct decode_stats {
 	uint64_t discarded_events;  /* sum of the known discarded-event counts */
 	uint64_t discarded_packets; /* sum of the known discarded-packet counts */
 	uint64_t unknown_loss_msgs; /* loss messages without a count */
+	/* Strings cut at DECODE_STR_MAX: those of weft events (the store counts
+	 * them per chunk, chunks.truncated_strings) and statedump process
+	 * names (bounded the same way; the store keeps no count of those). */
+	uint64_t truncated_strings;
 	uint32_t traces;            /* trace directories (ones with a metadata file) */
 	/* The traced host (trace environment "hostname"), "" if the trace does
 	 * not say; untrusted bytes, NUL-terminated.  All traces of one call must

@@ -109,25 +109,37 @@ static int pipe_push(struct pipe *p)
 }
 
 /* Decoder side: room for one entry with `strbytes` of strings, pushing the
- * current batch when full. */
-static struct ent *pipe_slot(struct pipe *p, size_t strbytes)
+ * current batch when it is full.  The check holds for a fresh batch too: an
+ * entry whose strings do not fit in an empty arena is refused (-E2BIG in
+ * *rc), never written past it.  The decoder bounds every string
+ * (DECODE_STR_MAX), so an entry needs at most a few KiB of the arena. */
+static struct ent *pipe_slot(struct pipe *p, size_t strbytes, int *rc)
 {
-	int rc;
-
+	*rc = 0;
+	if (strbytes > ARENA_BYTES) {
+		*rc = -E2BIG;
+		return NULL;
+	}
 	if (p->cur && (p->cur->n == BATCH_ENTRIES || p->cur->used + strbytes > ARENA_BYTES)) {
-		rc = pipe_push(p);
-		if (rc)
+		*rc = pipe_push(p);
+		if (*rc)
 			return NULL;
 	}
 	if (!p->cur) {
-		if (__atomic_load_n(&p->stop, __ATOMIC_RELAXED))
+		if (__atomic_load_n(&p->stop, __ATOMIC_RELAXED)) {
+			*rc = -ECANCELED;
 			return NULL;
+		}
 		p->cur = pipe_get_free(p);
-		if (!p->cur)
+		if (!p->cur) {
+			*rc = -ENOMEM;
 			return NULL;
+		}
 	}
 	return &p->cur->ents[p->cur->n++];
 }
+
+_Static_assert(ARENA_BYTES >= 3 * (DECODE_STR_MAX + 1), "one event's strings fit in a batch");
 
 static const char *arena_copy(struct batch *b, const char *s, size_t len)
 {
@@ -142,11 +154,12 @@ static const char *arena_copy(struct batch *b, const char *s, size_t len)
 static int on_event(void *arg, const struct store_event *ev)
 {
 	struct pipe *p = arg;
-	size_t plen = ev->procname ? strlen(ev->procname) : 0;
-	struct ent *e = pipe_slot(p, ev->s0_len + ev->s1_len + plen + 3);
+	size_t plen = ev->procname ? strnlen(ev->procname, DECODE_STR_MAX) : 0;
+	int rc;
+	struct ent *e = pipe_slot(p, (size_t)ev->s0_len + ev->s1_len + plen + 3, &rc);
 
 	if (!e)
-		return p->stop ? -ECANCELED : -ENOMEM;
+		return rc;
 	e->type = ENT_EVENT;
 	e->ev = *ev;
 	e->ev.s0 = arena_copy(p->cur, ev->s0, ev->s0_len);
@@ -158,11 +171,12 @@ static int on_event(void *arg, const struct store_event *ev)
 static int on_process(void *arg, int32_t vpid, const char *procname, int64_t ts_ns)
 {
 	struct pipe *p = arg;
-	size_t plen = procname ? strnlen(procname, 256) : 0;
-	struct ent *e = pipe_slot(p, plen + 1);
+	size_t plen = procname ? strnlen(procname, DECODE_STR_MAX) : 0;
+	int rc;
+	struct ent *e = pipe_slot(p, plen + 1, &rc);
 
 	if (!e)
-		return p->stop ? -ECANCELED : -ENOMEM;
+		return rc;
 	memset(e, 0, sizeof(*e));
 	e->type = ENT_PROCESS;
 	e->ev.vpid = vpid;
@@ -175,10 +189,11 @@ static int on_loss(void *arg, const struct decode_loss *l)
 {
 	struct pipe *p = arg;
 	size_t slen = l->stream ? strnlen(l->stream, 1024) : 0;
-	struct ent *e = pipe_slot(p, slen + 1);
+	int rc;
+	struct ent *e = pipe_slot(p, slen + 1, &rc);
 
 	if (!e)
-		return p->stop ? -ECANCELED : -ENOMEM;
+		return rc;
 	e->type = ENT_LOSS;
 	e->loss = *l;
 	e->loss.stream = arena_copy(p->cur, l->stream ? l->stream : "", slen);
@@ -476,6 +491,13 @@ int ingest_chunk(struct store *st, const char *dir, const struct ingest_opts *op
 	}
 	if (wrc) {
 		rc = wrc;
+		goto out;
+	}
+	if (!opened && (p->decode_rc == -ENODATA || p->decode_rc == -ENOMSG)) {
+		/* decode_trace() called nothing (decode.h): an empty chunk. */
+		rep->empty = p->decode_rc == -ENODATA ? INGEST_EMPTY_NO_TRACE
+						      : INGEST_EMPTY_FOREIGN;
+		snprintf(err, errlen, "%s", p->err);
 		goto out;
 	}
 	if (p->decode_rc) {

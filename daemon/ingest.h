@@ -33,6 +33,14 @@ struct ingest_opts {
 	void *progress_arg;
 };
 
+/* Why a chunk holds nothing for the store (ingest_report.empty). */
+enum ingest_empty {
+	INGEST_NOT_EMPTY = 0,
+	INGEST_EMPTY_NO_TRACE, /* no CTF trace at all: nothing registered during the rotation */
+	INGEST_EMPTY_FOREIGN,  /* CTF traces, none of them weft's: only other LTTng-UST
+				* applications (e.g. nothing but their statedump) */
+};
+
 struct ingest_report {
 	int64_t session_id;       /* the session the chunk went into (or is in) */
 	struct decode_stats dec;  /* what the decoder saw (events, hostname, and
@@ -49,6 +57,10 @@ struct ingest_report {
 	uint64_t discarded_events; /* this chunk's discarded events (table loss) */
 	uint64_t lost_packets;     /* and lost packets */
 	uint64_t inexact;          /* its loss rows that are lower bounds */
+	/* Not INGEST_NOT_EMPTY: the chunk holds nothing for the store and
+	 * nothing of it was written (not even its id: there may be no session
+	 * to file it under); the call still returns 0 and err says why. */
+	enum ingest_empty empty;
 };
 
 /* Ingests dir.  The chunk's identity is its content: each stream's packets,
@@ -59,9 +71,14 @@ struct ingest_report {
  * need decoding by packet, and such a chunk is a truncated or merged copy of
  * what the store holds).  A chunk of a trace the store already has chunks
  * of goes into their session, whatever opts says: one recording, one
- * session.  Returns 0 (committed, or skipped), or a negative errno-style
- * code with a one-line message in err; then nothing of the chunk is in the
- * store. */
+ * session.  An empty chunk (rep->empty) is success too, in one place, for
+ * every caller (record, attach, import, weftd): a rotation during which no
+ * instrumented program registered has no trace, and one during which only
+ * other LTTng-UST applications did has only theirs (their statedump);
+ * neither is a fault of the chunk.  Whether "no weft trace at all" is an
+ * error for a whole import is the caller's decision.  Returns 0 (committed,
+ * skipped or empty), or a negative errno-style code with a one-line message
+ * in err; then nothing of the chunk is in the store. */
 int ingest_chunk(struct store *st, const char *dir, const struct ingest_opts *opts,
 		 struct ingest_report *rep, char *err, size_t errlen);
 

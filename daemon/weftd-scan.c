@@ -86,6 +86,44 @@ static int add_chunk(struct scan_list *l, const char *path, const char *host,
 	return 0;
 }
 
+/* 1 if the session directory holds nothing but archives/ (see scan.h). */
+static int session_idle(const char *sdir)
+{
+	struct dirent *d;
+	DIR *dir = opendir(sdir);
+	int idle = 1;
+
+	if (!dir)
+		return 0;
+	while (idle && (d = readdir(dir)) != NULL)
+		if (strcmp(d->d_name, ".") != 0 && strcmp(d->d_name, "..") != 0 &&
+		    strcmp(d->d_name, "archives") != 0)
+			idle = 0;
+	closedir(dir);
+	return idle;
+}
+
+static int add_session(struct scan_list *l, const char *sdir, const char *host,
+		       const char *session)
+{
+	struct scan_session *ss;
+
+	if (l->ns == l->scap) {
+		size_t cap = l->scap ? l->scap * 2 : 16;
+		struct scan_session *v = realloc(l->s, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		l->s = v;
+		l->scap = cap;
+	}
+	ss = &l->s[l->ns++];
+	ss->host = strdup(host);
+	ss->session = strdup(session);
+	ss->idle = session_idle(sdir);
+	return ss->host && ss->session ? 0 : -ENOMEM;
+}
+
 /* The archived chunks of one session directory. */
 static int walk_archives(struct walk *w, const char *sdir, const char *host,
 			 const char *session)
@@ -128,8 +166,13 @@ static int walk_sessions(struct walk *w, const char *dirpath, const char *host,
 	int rc = 0;
 
 	if (rel[0] && snprintf(path, sizeof path, "%s/archives", dirpath) < (int)sizeof path &&
-	    lstat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
-		return walk_archives(w, dirpath, host, rel);
+	    lstat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+		/* Idle is looked at before the chunks are listed: a chunk
+		 * archived in between is listed, so a session seen idle has
+		 * all its chunks in this list. */
+		rc = add_session(w->out, dirpath, host, rel);
+		return rc ? rc : walk_archives(w, dirpath, host, rel);
+	}
 	if (depth > SCAN_MAX_DEPTH)
 		return 0;
 	dir = opendir(dirpath);
@@ -223,5 +266,10 @@ void scan_free(struct scan_list *l)
 		free(l->v[i].chunk);
 	}
 	free(l->v);
+	for (size_t i = 0; i < l->ns; i++) {
+		free(l->s[i].host);
+		free(l->s[i].session);
+	}
+	free(l->s);
 	memset(l, 0, sizeof(*l));
 }

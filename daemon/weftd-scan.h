@@ -36,9 +36,21 @@ struct scan_chunk {
 	size_t rank;   /* 0 for the oldest chunk of its session, then 1, ... */
 };
 
+/* A session directory (one holding archives/). */
+struct scan_session {
+	char *host, *session; /* as in scan_chunk */
+	/* It holds nothing but archives/: no chunk is being written in it.  A
+	 * live session always has one (the relayd creates the next chunk's
+	 * directory, or .tmp_new_chunk, before it archives the previous one);
+	 * after `lttng destroy` archived the last chunk there is none. */
+	int idle;
+};
+
 struct scan_list {
 	struct scan_chunk *v;
 	size_t n, cap;
+	struct scan_session *s; /* every session directory found, in no order */
+	size_t ns, scap;
 };
 
 /* Called for a directory that cannot be read (it is skipped); msg is one

@@ -18,8 +18,8 @@
  * count is limited per user.  Polling every 500 ms adds at most half a
  * second to the rotation period's latency.
  *
- * Failure policy: a chunk that cannot be decoded (corrupt, truncated, not a
- * weft trace) is reported once, left in place and skipped, and the session's
+ * Failure policy: a chunk that cannot be decoded (corrupt, truncated) is
+ * reported once, left in place and skipped, and the session's
  * later chunks go on.  A failure that may pass (store I/O, memory) is
  * retried with a growing delay, holding back that session's later chunks to
  * keep their order, and given up (left in place) after RETRY_MAX attempts.
@@ -55,6 +55,7 @@
 #define RETRY_MAX 5                    /* attempts for a failure that may pass */
 #define RETRY_FIRST_NS NS_PER_S        /* then doubled each time ... */
 #define RETRY_CAP_NS (60 * NS_PER_S)   /* ... up to this */
+#define END_QUIET_NS NS_PER_S          /* a session idle this long (and a poll) has ended */
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
@@ -94,9 +95,10 @@ static const char help_text[] =
 	"    restart, or `weft import` of a copy); such a chunk is only removed.\n"
 	"  - Each session's chunks go in rotation order; sessions take turns, so one\n"
 	"    host's backlog does not hold up the others.\n"
-	"  - A chunk with no trace in it (nothing registered during that rotation) is\n"
-	"    removed.  One that cannot be decoded (corrupt, truncated, not a weft\n"
-	"    trace) is reported once, left in place and skipped; later chunks go on.\n"
+	"  - A chunk with no trace in it (nothing registered during that rotation), or\n"
+	"    with only other applications' traces (their statedump), is empty and\n"
+	"    removed.  One that cannot be decoded (corrupt, truncated) is reported\n"
+	"    once, left in place and skipped; later chunks go on.\n"
 	"    A failure that may pass (writing the store) is retried after 1, 2, 4, 8 s\n"
 	"    and the chunk is left in place after 5 attempts; restart weftd to retry.\n"
 	"\n"
@@ -299,7 +301,7 @@ static int weftd_find_session(struct weftd *d, const char *host, const char *nam
  * as opposed to failures of the store or of resources. */
 static int chunk_fault(int rc)
 {
-	return rc == -EBADMSG || rc == -EPROTO || rc == -EXDEV || rc == -ENOMSG ||
+	return rc == -EBADMSG || rc == -EPROTO || rc == -EXDEV ||
 	       rc == -EEXIST || /* shares only some packets with the store */
 	       rc == -ENOENT || rc == -ENOTDIR || rc == -ENAMETOOLONG;
 }
@@ -307,7 +309,7 @@ static int chunk_fault(int rc)
 static void weftd_log_ingested(const struct scan_chunk *c, const struct ingest_report *rep,
 			       int64_t ns, const char *fate)
 {
-	char other[48] = "", loss[160] = "none", host[600] = "";
+	char other[48] = "", loss[160] = "none", host[600] = "", cut[96] = "";
 
 	if (rep->dec.other_events)
 		snprintf(other, sizeof other, " (%llu other)",
@@ -321,8 +323,12 @@ static void weftd_log_ingested(const struct scan_chunk *c, const struct ingest_r
 	if (rep->dec.hostname[0] && strcmp(rep->dec.hostname, c->host) != 0)
 		snprintf(host, sizeof host, "; the trace says hostname '%s', filed under the "
 			 "host directory's name", rep->dec.hostname);
-	log_chunk(c, "%llu events%s, loss: %s, %lld ms, %s%s",
-		  (unsigned long long)rep->written, other, loss, (long long)(ns / NS_PER_MS),
+	if (rep->dec.truncated_strings)
+		snprintf(cut, sizeof cut, ", %llu string%s cut to %d bytes",
+			 (unsigned long long)rep->dec.truncated_strings,
+			 rep->dec.truncated_strings == 1 ? "" : "s", DECODE_STR_MAX);
+	log_chunk(c, "%llu events%s, loss: %s%s, %lld ms, %s%s",
+		  (unsigned long long)rep->written, other, loss, cut, (long long)(ns / NS_PER_MS),
 		  fate, host);
 }
 
@@ -350,6 +356,20 @@ static int weftd_chunk(struct weftd *d, const struct scan_chunk *c, struct state
 	io.chunk_id = c->chunk;
 	t0 = now_ns();
 	rc = ingest_chunk(d->st, c->path, &io, &rep, err, sizeof err);
+	if (rc == 0 && rep.empty) {
+		/* No trace (no application registered during that rotation), or
+		 * only other LTTng-UST applications' (their statedump): an empty
+		 * chunk, as for the recorder (ingest.h decides for both). */
+		d->empty++;
+		if (rep.empty == INGEST_EMPTY_NO_TRACE)
+			log_chunk(c, "empty (no trace in it), %s", weftd_dispose(d, c));
+		else
+			log_chunk(c, "empty (no weft trace in it: %llu other events), %s",
+				  (unsigned long long)rep.dec.other_events, weftd_dispose(d, c));
+		if (e)
+			e->kind = STATE_DONE;
+		return 0;
+	}
 	if (rc == 0) {
 		d->chunks += !rep.skipped;
 		d->events += rep.written;
@@ -357,15 +377,6 @@ static int weftd_chunk(struct weftd *d, const struct scan_chunk *c, struct state
 			log_chunk(c, "already in the store, %s", weftd_dispose(d, c));
 		else
 			weftd_log_ingested(c, &rep, now_ns() - t0, weftd_dispose(d, c));
-		if (e)
-			e->kind = STATE_DONE;
-		return 0;
-	}
-	if (rc == -ENODATA) {
-		/* No CTF trace at all: no traced application registered with
-		 * the session daemon during that rotation. */
-		d->empty++;
-		log_chunk(c, "empty (no trace in it), %s", weftd_dispose(d, c));
 		if (e)
 			e->kind = STATE_DONE;
 		return 0;
@@ -417,6 +428,132 @@ static int session_held(const struct scan_chunk *held, size_t nheld,
 	return 0;
 }
 
+/* ---- the end of a session ----------------------------------------------- */
+
+/* The END time of a chunk named BEGIN-END-ID (YYYYmmddTHHMMSS+hhmm each, as
+ * lttng-relayd names archives), ns since the epoch; 0 if it does not parse. */
+static int64_t chunk_end_ns(const char *name)
+{
+	struct tm tm;
+	const char *p;
+	time_t t;
+
+	if (strlen(name) < 42 || name[20] != '-' || name[41] != '-')
+		return 0;
+	memset(&tm, 0, sizeof tm);
+	p = strptime(name + 21, "%Y%m%dT%H%M%S%z", &tm);
+	if (!p || *p != '-')
+		return 0;
+	t = timegm(&tm);
+	if (t == (time_t)-1)
+		return 0;
+	return ((int64_t)t - tm.tm_gmtoff) * NS_PER_S;
+}
+
+/* Ends store session (host, name): end_ns at the END of its latest chunk
+ * (the rotation that `lttng destroy` made), and never before its last event
+ * (store_session_end).  Returns 1 if ended now, 0 if there is nothing to
+ * end (no such session, or ended before), < 0 on a store error (in err). */
+static int weftd_end_session(struct weftd *d, const char *host, const char *name,
+			     char *err, size_t errlen)
+{
+	sqlite3_stmt *s = NULL;
+	int64_t sid = 0, end = 0;
+	int rc = weftd_find_session(d, host, name, &sid, err, errlen);
+
+	if (rc != 1)
+		return rc;
+	rc = sqlite3_prepare_v2(store_db(d->st),
+				"SELECT (SELECT end_ns FROM sessions WHERE id = ?1) IS NOT NULL, "
+				"chunk FROM chunks WHERE session = ?1", -1, &s, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_int64(s, 1, sid);
+		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+			int64_t e = chunk_end_ns((const char *)sqlite3_column_text(s, 1));
+
+			if (sqlite3_column_int(s, 0)) {
+				rc = SQLITE_DONE;
+				sid = 0; /* ended before (a restart) */
+				break;
+			}
+			if (e > end)
+				end = e;
+		}
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		snprintf(err, errlen, "Cannot end session: %s: path=%s",
+			 sqlite3_errmsg(store_db(d->st)), d->db);
+		return -EIO;
+	}
+	if (!sid)
+		return 0;
+	rc = store_session_end(d->st, sid, end, -1, -1);
+	if (rc) {
+		snprintf(err, errlen, "%s", store_errmsg(d->st));
+		return rc;
+	}
+	return 1;
+}
+
+/* After a pass: a session is over when its directory has no chunk being
+ * written (scan_session.idle: `lttng destroy` archived the last one), every
+ * chunk of it is handled, and (when watching) it stayed so for at least
+ * END_QUIET_NS, so that a rotation caught mid-way cannot fool us; then its
+ * end_ns is written, once. */
+static void weftd_end_sessions(struct weftd *d, const struct scan_list *l)
+{
+	char key[8192], err[4096];
+
+	for (size_t i = 0; i < l->ns && !stop_sig; i++) {
+		const struct scan_session *ss = &l->s[i];
+		struct state_entry *e;
+		int pending = 0, rc;
+
+		if (!ss->idle)
+			continue;
+		for (size_t j = 0; j < l->n && !pending; j++) {
+			const struct state_entry *ce;
+
+			if (strcmp(l->v[j].host, ss->host) != 0 ||
+			    strcmp(l->v[j].session, ss->session) != 0)
+				continue;
+			ce = state_lookup(&d->state, l->v[j].path, 0);
+			pending = !ce || (ce->kind != STATE_DONE && ce->kind != STATE_FAILED);
+		}
+		if (pending)
+			continue;
+		snprintf(key, sizeof key, "end:%s/%s", ss->host, ss->session);
+		e = state_lookup(&d->state, key, 1);
+		if (!e || e->kind == STATE_DONE)
+			continue;
+		if (!d->once) {
+			if (e->kind != STATE_RETRY) { /* first seen idle */
+				e->kind = STATE_RETRY;
+				e->retry_at_ns = now_ns() + (d->poll_ns > END_QUIET_NS ? d->poll_ns
+										: END_QUIET_NS);
+				continue;
+			}
+			if (now_ns() < e->retry_at_ns)
+				continue;
+		}
+		rc = weftd_end_session(d, ss->host, ss->session, err, sizeof err);
+		if (rc < 0) {
+			log_err("%s; will retry: host=%s session=%s", err, ss->host, ss->session);
+			continue;
+		}
+		e->kind = STATE_DONE;
+		if (rc == 1) {
+			char line[600];
+
+			snprintf(line, sizeof line, "%s/%s", ss->host, ss->session);
+			printf("weftd: %s: session ended (no chunk being written, all chunks in)\n",
+			       clean(line, key, sizeof key));
+			fflush(stdout);
+		}
+	}
+}
+
 /* One scan and the chunks it found.  Returns 0, or -errno if BASE cannot be
  * read. */
 static int weftd_pass(struct weftd *d)
@@ -450,6 +587,7 @@ static int weftd_pass(struct weftd *d)
 		if (weftd_chunk(d, c, e) == 1)
 			held[nheld++] = *c;
 	}
+	weftd_end_sessions(d, &l);
 out:
 	/* Only a complete pass may forget: an early stop has not looked
 	 * everything up. */

@@ -57,6 +57,9 @@ struct store_event {
 	 * (task_submit, task_next; see the decoder): not counted as an event of
 	 * its own. */
 	uint8_t folded;
+	/* How many of this event's strings (procname, s0, s1) the decoder cut
+	 * at WEFT_STR_MAX: counted per chunk in chunks.truncated_strings. */
+	uint32_t truncated;
 };
 
 #endif

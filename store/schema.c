@@ -372,6 +372,10 @@ static const char schema_v2[] =
 	"LEFT JOIN strings si ON si.id = t.site;\n"
 	/* v2:writer — writer state */
 	""
+	/* v2:durable — what the recording path did to a chunk: strings the
+	 * decoder cut at WEFT_STR_MAX (a program with its own copy of the
+	 * provider, or a host streaming to weftd, is not bounded by libweft) */
+	"ALTER TABLE chunks ADD COLUMN truncated_strings INTEGER NOT NULL DEFAULT 0;\n"
 	"";
 
 static int migrate_v2(struct store *st)

@@ -33,7 +33,7 @@ enum store_link_kind { STORE_LINK_KIND_MAP(STORE__X_LINK) STORE_LINK_KIND_COUNT 
 	X(ROLLBACK, "ROLLBACK") \
 	X(CHUNK_HAS, "SELECT 1 FROM chunks WHERE session = ?1 AND chunk = ?2") \
 	X(CHUNK_INSERT, "INSERT INTO chunks(session, chunk, events, first_ns, last_ns, " \
-	  "committed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)") \
+	  "committed_at, truncated_strings) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)") \
 	X(SESSION_BASE_GET, "SELECT start_ns FROM sessions WHERE id = ?1") \
 	X(SESSION_BASE_SET, "UPDATE sessions SET start_ns = ?2 WHERE id = ?1") \
 	X(STR_FIND, "SELECT id FROM strings WHERE s = ?1") \
@@ -161,6 +161,7 @@ struct store_writer {
 	int64_t session, base; /* base: session start_ns; 0 = set from first event */
 	char *chunk;
 	uint64_t chunk_events;
+	uint64_t chunk_truncated; /* strings of the chunk cut at WEFT_STR_MAX */
 	int64_t first_ns, last_ns;
 	int64_t next_task_row;
 	bool bloom_ready;

@@ -8,10 +8,12 @@
  * WAL mode is switched on only after the file has been accepted.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "store-int.h"
 
@@ -162,14 +164,21 @@ out:
 }
 
 /* Connection settings of a writer: WAL (readers never block the writer),
- * NORMAL sync (durable at checkpoints, atomic always), a bounded page cache
- * and no temp files on disk. */
+ * FULL sync, a bounded page cache and no temp files on disk.
+ *
+ * FULL, not NORMAL: in WAL mode NORMAL syncs the WAL only at checkpoints,
+ * so a commit is atomic but not durable, and after a power loss the last
+ * commits roll back.  The recording path deletes a chunk as soon as
+ * store_chunk_commit() returns (recorder, weftd), so the commit must be on
+ * disk by then: with FULL, COMMIT returns after the WAL is synced.  One
+ * sync per chunk (one per rotation, about a second) costs little next to
+ * writing the chunk (BENCHMARKS.md, bench-ingest). */
 static int store_tune_writer(struct store *st)
 {
 	static const char *const pragmas[] = {
 		"PRAGMA page_size = 8192",
 		"PRAGMA journal_mode = WAL",
-		"PRAGMA synchronous = NORMAL",
+		"PRAGMA synchronous = FULL",
 		"PRAGMA cache_size = -32768",
 		"PRAGMA temp_store = MEMORY",
 		"PRAGMA wal_autocheckpoint = 4096",
@@ -184,6 +193,33 @@ static int store_tune_writer(struct store *st)
 			return store_fail_sql(st, rc, "configure trace store");
 	}
 	return 0;
+}
+
+/* A new store's directory entry is made durable once: SQLite syncs the
+ * directory when it creates the WAL, but not for the database file itself,
+ * and a commit that is durable in a file whose name is not helps nobody. */
+static int store_sync_dir(struct store *st)
+{
+	char *dir = strdup(st->path), *slash;
+	int fd, rc = 0;
+
+	if (!dir)
+		return store_fail(st, -ENOMEM, "open trace store: out of memory");
+	slash = strrchr(dir, '/');
+	if (!slash)
+		strcpy(dir, ".");
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd) != 0)
+		rc = store_fail(st, -errno, "sync trace store directory: %s: dir=%s",
+				strerror(errno), dir);
+	if (fd >= 0)
+		close(fd);
+	free(dir);
+	return rc;
 }
 
 /* SQLite's global memory statistics take a mutex on every allocation; weft
@@ -201,7 +237,7 @@ int store_open(const char *path, unsigned flags, struct store **out, char *err,
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	struct store *st = NULL;
 	int64_t version = 0;
-	int oflags, rc = 0, sqlrc;
+	int oflags, rc = 0, sqlrc, created;
 	size_t i;
 
 	pthread_once(&once, store_sqlite_config);
@@ -223,6 +259,7 @@ int store_open(const char *path, unsigned flags, struct store **out, char *err,
 		goto out;
 	}
 	st->flags = flags;
+	created = !(flags & STORE_READONLY) && access(path, F_OK) != 0;
 	if (flags & STORE_READONLY)
 		oflags = SQLITE_OPEN_READONLY;
 	else
@@ -264,6 +301,8 @@ int store_open(const char *path, unsigned flags, struct store **out, char *err,
 	}
 	if (rc == 0)
 		rc = store_writer_init(st);
+	if (rc == 0 && created)
+		rc = store_sync_dir(st);
 out:
 	if (rc < 0) {
 		if (errlen)
@@ -390,7 +429,11 @@ int store_session_end(struct store *st, int64_t session_id, int64_t end_ns,
 	sqlrc = sqlite3_prepare_v2(
 		st->db,
 		"UPDATE sessions SET "
-		"end_ns = CASE WHEN ?2 >= 0 AND start_ns != 0 THEN ?2 - start_ns ELSE end_ns END, "
+		/* never before the last event stored nor before an end recorded
+		 * earlier (a re-import does not move it back); 0: at the last event */
+		"end_ns = CASE WHEN ?2 >= 0 AND start_ns != 0 THEN max(coalesce(end_ns, 0), "
+		"coalesce((SELECT max(c.last_ns) FROM chunks c WHERE c.session = ?1), 0), "
+		"CASE WHEN ?2 > 0 THEN ?2 - start_ns ELSE 0 END) ELSE end_ns END, "
 		"discarded_events = CASE WHEN ?3 >= 0 THEN ?3 ELSE discarded_events END, "
 		"lost_packets = CASE WHEN ?4 >= 0 THEN ?4 ELSE lost_packets END WHERE id = ?1",
 		-1, &s, NULL);

@@ -98,7 +98,13 @@ int store_session_begin(struct store *st, const char *host, const char *name,
  * transaction); they are refused (-EBUSY) while a chunk is open. */
 /* Records the end of a session and the totals LTTng reports for it
  * (lttng_channel_get_discarded_event_count / lost packets); negative values
- * leave a column unchanged.  Not inside a chunk. */
+ * leave a column unchanged.  end_ns is ns since the epoch (e.g. when the
+ * LTTng session stopped), or 0 for "at the session's last stored event";
+ * the end stored is never earlier than the last event of the session's
+ * chunks (clocks of the trace and of the caller may disagree a little) nor
+ * than an end recorded before (re-importing a recording keeps its end).  A
+ * session whose start is still unknown (no event yet) keeps end_ns NULL.
+ * Not inside a chunk. */
 int store_session_end(struct store *st, int64_t session_id, int64_t end_ns,
 		      int64_t discarded_events, int64_t lost_packets);
 

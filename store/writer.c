@@ -1227,6 +1227,7 @@ int store_chunk_begin(struct store *st, int64_t session_id, const char *chunk_id
 	w->base = base;
 	w->next_task_row = maxid + 1;
 	w->chunk_events = 0;
+	w->chunk_truncated = 0;
 	w->first_ns = TS_NONE;
 	w->last_ns = TS_NONE;
 	free(w->chunk);
@@ -1353,6 +1354,9 @@ int store_add_event(struct store *st, const struct store_event *ev)
 		w->chunk_events++;
 		st->stats.events++;
 	}
+	/* Cut by the decoder, or here (slen) for a caller that did not. */
+	w->chunk_truncated += ev->truncated + (ev->s0_len > WEFT_STR_MAX) +
+			      (ev->s1_len > WEFT_STR_MAX);
 out:
 	if (rc < 0)
 		w->failed = true;
@@ -1462,6 +1466,7 @@ int store_chunk_commit(struct store *st)
 	bind_opt(s, 4, w->first_ns);
 	bind_opt(s, 5, w->last_ns);
 	sqlite3_bind_int64(s, 6, (int64_t)now.tv_sec * 1000000000 + now.tv_nsec);
+	sqlite3_bind_int64(s, 7, (int64_t)w->chunk_truncated);
 	rc = store_step_done(st, s, "record chunk");
 	if (rc == 0)
 		rc = store_step_done(st, S(st, COMMIT), "commit chunk");

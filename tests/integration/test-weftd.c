@@ -964,9 +964,27 @@ TEST_IMPL(two_hosts)
 	}
 	fprintf(stderr, "# live weftd had all chunks in the store %.0f ms after both hosts "
 			"destroyed their session\n", (double)(now_ns() - t0) / 1e6);
+	/* ... and, both sessions destroyed, ends them (after a quiet second) */
+	t0 = now_ns();
+	for (;;) {
+		int64_t n;
+
+		sql = db_open(db);
+		n = q_int(sql, "SELECT count(*) FROM sessions WHERE end_ns IS NOT NULL AND end_ns "
+			       ">= (SELECT max(last_ns) FROM chunks c WHERE c.session = sessions.id)",
+			  NULL, NULL);
+		sqlite3_close(sql);
+		if (n == 2)
+			break;
+		if (now_ns() - t0 > 30 * NS_PER_S)
+			TEST_FAIL_("weftd ended %lld of 2 sessions", (long long)n);
+		usleep(100000);
+	}
 	kill(live, SIGTERM);
 	ASSERT_EQ(wait_exit(live, 30, "weftd"), 0);
 	lout = slurp(out);
+	ASSERT_EQ(count_substr(lout, ": session ended (no chunk being written, all chunks in)\n"),
+		  2);
 	lerr = slurp(err);
 	if (*lerr)
 		note_file("weftd err", err);
@@ -1237,6 +1255,8 @@ TEST_IMPL(watch_lock_signal)
 	kill(live, SIGTERM);
 	ASSERT_EQ(wait_exit(live, 30, "weftd"), 0);
 	lout = slurp(out);
+	/* its session has a chunk being written: not ended */
+	ASSERT_EQ(count_substr(lout, "session ended"), 0);
 	ASSERT_EQ(count_substr(lout, ", loss: "), ch.n);
 	ASSERT_EQ(count_substr(lout, ", removed\n"), ch.n + 1);
 	ASSERT_EQ(count_substr(lout, "-98: empty (no trace in it), removed\n"), 1);
@@ -1300,11 +1320,167 @@ TEST_IMPL(command_line)
 	return 0;
 }
 
+/*
+ * A chunk that holds only another LTTng-UST application's trace: a process
+ * that links liblttng-ust but not weft registers while the weft session
+ * runs, so the chunk has a trace with nothing but its statedump.  It is an
+ * empty chunk (as for the recorder), not a failure: weftd --once exits 0 and
+ * removes it.  Recorded for real on the machine's session daemon, in a
+ * session of our own that tracks only that process.
+ */
+TEST_IMPL(foreign_chunk_is_empty)
+{
+	char dir[PATH_MAX], base[PATH_MAX], sdir[PATH_MAX], db[PATH_MAX], script[PATH_MAX],
+		out[PATH_MAX], err[PATH_MAX], pattern[3 * PATH_MAX], session[64];
+	char *sh[] = { "sh", script, sdir, session, NULL };
+	char *bt[] = { "sh", "-c", pattern, NULL };
+	struct weftd_run w;
+	struct chunks ch;
+	sqlite3 *sql;
+	char *s;
+	FILE *f;
+
+	pathf(dir, sizeof dir, "%s/foreign", root_dir);
+	pathf(base, sizeof base, "%s/base", dir);
+	pathf(sdir, sizeof sdir, "%s/base/hostF/sess-%d", dir, (int)getpid());
+	pathf(db, sizeof db, "%s/weft.db", dir);
+	pathf(script, sizeof script, "%s/record.sh", dir);
+	pathf(out, sizeof out, "%s/record.out", dir);
+	pathf(err, sizeof err, "%s/record.err", dir);
+	snprintf(session, sizeof session, "wt-wd-foreign-%d", (int)getpid());
+	ASSERT_EQ(mkdir(dir, 0755), 0);
+	ASSERT_EQ(mkdir(base, 0755), 0);
+	f = fopen(script, "w");
+	ASSERT_NOT_NULL(f);
+	fputs("set -e\n"
+	      "out=$1; S=$2\n"
+	      "trap 'lttng destroy $S >/dev/null 2>&1 || true' EXIT\n"
+	      "lttng create $S --output=$out >/dev/null\n"
+	      "lttng enable-channel -u -s $S --buffers-uid weft >/dev/null\n"
+	      "lttng add-context -u -s $S -c weft -t vpid -t vtid -t procname >/dev/null\n"
+	      "lttng enable-event -u -s $S -c weft 'weft:*,lttng_ust_statedump:start' >/dev/null\n"
+	      "lttng untrack -u -s $S --vpid --all >/dev/null\n"
+	      "lttng start $S >/dev/null\n"
+	      "mkfifo $out.go\n"
+	      /* held until tracked, then exec'd with the same pid */
+	      "sh -c 'read x < \"$0\"; exec env LD_PRELOAD=liblttng-ust.so.1 sleep 0.5' $out.go &\n"
+	      "pid=$!\n"
+	      "lttng track -u -s $S --vpid $pid >/dev/null\n"
+	      "echo go > $out.go\n"
+	      "wait $pid\n"
+	      "rm -f $out.go\n"
+	      "lttng stop $S >/dev/null\n"
+	      "lttng rotate $S >/dev/null\n", f);
+	ASSERT_EQ(fclose(f), 0);
+	ASSERT_EQ(run(sh, out, err, 60), 0);
+
+	list_chunks(base, &ch);
+	ASSERT_EQ(ch.n, 1);
+	/* babeltrace2's reading: a statedump, no weft event */
+	snprintf(pattern, sizeof pattern, "babeltrace2 '%s' > '%s'", ch.v[0].path, out);
+	ASSERT_EQ(run(bt, NULL, err, 60), 0);
+	s = slurp(out);
+	ASSERT_GE(count_substr(s, " lttng_ust_statedump:start: "), 1);
+	ASSERT_EQ(count_substr(s, " weft:"), 0);
+	free(s);
+
+	weftd_once(dir, "foreign", base, db, &w);
+	if (w.status != 0 || *w.err)
+		TEST_FAIL_("weftd --once: exit %d: [%s] [%s]", w.status, w.out, w.err);
+	ASSERT_EQ(count_substr(w.out, ": empty (no weft trace in it: "), 1);
+	ASSERT_NOT_NULL(strstr(w.out, ", 1 empty, 0 failed"));
+	weftd_free(&w);
+	ASSERT_NE(access(ch.v[0].path, F_OK), 0); /* removed, as an empty chunk is */
+	sql = db_open(db);
+	ASSERT_EQ(q_int(sql, "SELECT count(*) FROM chunks", NULL, NULL), 0);
+	check_integrity(sql);
+	sqlite3_close(sql);
+	return 0;
+}
+
+/*
+ * weftd writes sessions.end_ns when a session is over: its directory holds
+ * no chunk being written (lttng destroy archived the last one) and all its
+ * chunks are in.  A session directory with a chunk being written (here an
+ * empty BEGIN-ID directory next to archives/, as the relayd keeps one for a
+ * live session) is not ended; once it is gone, the session ends, at the END
+ * time of its last chunk, never before its last event, and only once.
+ */
+TEST_IMPL(session_end)
+{
+	char fix[PATH_MAX], dir[PATH_MAX], base[PATH_MAX], db[PATH_MAX], p[PATH_MAX],
+		live[PATH_MAX], last[300];
+	struct chunks ch;
+	struct weftd_run w;
+	sqlite3 *sql;
+	int64_t end, want;
+	struct tm tm;
+
+	fixture(fix, sizeof fix);
+	pathf(dir, sizeof dir, "%s/session-end", root_dir);
+	pathf(base, sizeof base, "%s/base", dir);
+	pathf(db, sizeof db, "%s/weft.db", dir);
+	ASSERT_EQ(mkdir(dir, 0755), 0);
+	ASSERT_EQ(mkdir(base, 0755), 0);
+	pathf(p, sizeof p, "%s/hostA", fix);
+	cp_a(p, base);
+	list_chunks(base, &ch);
+	ASSERT_GE(ch.n, 2);
+	ASSERT_EQ(ch.sessions, 1);
+	snprintf(last, sizeof last, "%s", ch.v[ch.n - 1].name);
+	pathf(live, sizeof live, "%s/hostA/%s/20991231T235959+0000-%llu", base,
+	      ch.v[0].session, ch.v[ch.n - 1].seq + 1);
+	ASSERT_EQ(mkdir(live, 0755), 0);
+
+	/* live: every chunk in, but not ended */
+	weftd_once(dir, "live", base, db, &w);
+	ASSERT_EQ(w.status, 0);
+	ASSERT_EQ(count_substr(w.out, "session ended"), 0);
+	weftd_free(&w);
+	sql = db_open(db);
+	ASSERT_UEQ(q_int(sql, "SELECT count(*) FROM chunks", NULL, NULL), ch.n);
+	ASSERT_EQ(q_int(sql, "SELECT count(*) FROM sessions WHERE end_ns IS NULL", NULL, NULL), 1);
+	sqlite3_close(sql);
+
+	/* destroyed: the chunk being written is gone (archived, ingested) */
+	ASSERT_EQ(rmdir(live), 0);
+	weftd_once(dir, "ended", base, db, &w);
+	ASSERT_EQ(w.status, 0);
+	ASSERT_STR_EQ(w.err, "");
+	ASSERT_EQ(count_substr(w.out, ": session ended (no chunk being written, all chunks in)\n"),
+		  1);
+	weftd_free(&w);
+	sql = db_open(db);
+	end = q_int(sql, "SELECT end_ns + start_ns FROM sessions", NULL, NULL);
+	/* the last chunk's END (BEGIN-END-ID), UTC in the relayd's names */
+	memset(&tm, 0, sizeof tm);
+	ASSERT_NOT_NULL(strptime(last + 21, "%Y%m%dT%H%M%S", &tm));
+	want = (int64_t)timegm(&tm) * NS_PER_S;
+	ASSERT_EQ(strncmp(last + 36, "+0000", 5), 0);
+	ASSERT_GE(end, want);
+	ASSERT_EQ(q_int(sql, "SELECT count(*) FROM sessions WHERE end_ns >= "
+			    "(SELECT max(last_ns) FROM chunks)", NULL, NULL), 1);
+	if (end > want)
+		ASSERT_EQ(end, q_int(sql, "SELECT start_ns + (SELECT max(last_ns) FROM chunks) "
+					  "FROM sessions", NULL, NULL));
+	check_integrity(sql);
+	sqlite3_close(sql);
+
+	/* a restart does not end it again */
+	weftd_once(dir, "again", base, db, &w);
+	ASSERT_EQ(w.status, 0);
+	ASSERT_EQ(count_substr(w.out, "session ended"), 0);
+	weftd_free(&w);
+	return 0;
+}
+
 static const struct test_entry tests[] = {
 	TEST_ENTRY_TIMEOUT(command_line, 30)
 	TEST_ENTRY_TIMEOUT(two_hosts, 300)
 	TEST_ENTRY_TIMEOUT(corrupt_chunk_skipped, 300)
 	TEST_ENTRY_TIMEOUT(watch_lock_signal, 300)
+	TEST_ENTRY_TIMEOUT(foreign_chunk_is_empty, 120)
+	TEST_ENTRY_TIMEOUT(session_end, 300)
 };
 #define N_TESTS (sizeof(tests) / sizeof(tests[0]))
 

@@ -1268,6 +1268,220 @@ TEST_IMPL(chunk_content)
 	return 0;
 }
 
+/* Strings cut at the bound are counted per chunk: the decoder's count
+ * (store_event.truncated) and the writer's own cut of a longer string. */
+TEST_IMPL(truncated_strings_counted)
+{
+	static char longs[1000];
+	struct store_event e = { 0 };
+	struct store *st;
+	int64_t sess;
+	char *sql;
+
+	fixture();
+	memset(longs, 'x', sizeof longs - 1);
+	st = open_store(STORE_CREATE);
+	check_ok(st, store_session_begin(st, "h1", "s1", BASE, &sess));
+	check_ok(st, store_chunk_begin(st, sess, "c1"));
+	e.kind = WEFT_EV_annotate;
+	e.ts_ns = BASE + 10;
+	e.vpid = e.vtid = 100;
+	e.procname = "p";
+	e.id0 = 1;
+	e.s0 = "key";
+	e.s0_len = 3;
+	e.s1 = longs; /* not cut by a decoder: the writer cuts it */
+	e.s1_len = (uint32_t)strlen(longs);
+	check_ok(st, store_add_event(st, &e));
+	e.ts_ns++;
+	e.s1 = "cut";
+	e.s1_len = 3;
+	e.truncated = 2; /* the decoder cut two */
+	check_ok(st, store_add_event(st, &e));
+	check_ok(st, store_chunk_commit(st));
+	check_ok(st, store_chunk_begin(st, sess, "c2"));
+	check_ok(st, store_chunk_commit(st));
+	ASSERT_EQ(q_int(st, "SELECT truncated_strings FROM chunks WHERE chunk = 'c1'"), 3);
+	ASSERT_EQ(q_int(st, "SELECT truncated_strings FROM chunks WHERE chunk = 'c2'"), 0);
+	ASSERT_EQ(q_int(st, "SELECT max(length(CAST(value AS BLOB))) FROM annotations"),
+		  WEFT_STR_MAX);
+	sql = doc_query("truncated-strings");
+	ASSERT_QUERY(run_query(st, sql, "host,name,cut", NULL), "h1|s1|3\n");
+	free(sql);
+	store_close(st);
+	cleanup();
+	return 0;
+}
+
+/* ---- durability: a VFS shim that counts syncs of the WAL ------------- */
+
+/* Wraps the default VFS; every file it opens counts its xSync calls by kind
+ * (the WAL, the database).  Registered as the default, so store_open()'s
+ * connection goes through it. */
+struct sync_file {
+	sqlite3_file base;  /* our methods */
+	int kind;           /* SQLITE_OPEN_WAL, SQLITE_OPEN_MAIN_DB, ... */
+	sqlite3_file real[]; /* the wrapped VFS's file, szOsFile bytes */
+};
+
+static sqlite3_vfs *real_vfs;
+static sqlite3_vfs sync_vfs;
+static sqlite3_io_methods sync_methods;
+static int wal_syncs, db_syncs;
+
+static sqlite3_file *sf_real(sqlite3_file *f)
+{
+	return ((struct sync_file *)f)->real;
+}
+
+static int sf_close(sqlite3_file *f)
+{
+	return sf_real(f)->pMethods->xClose(sf_real(f));
+}
+static int sf_read(sqlite3_file *f, void *b, int n, sqlite3_int64 o)
+{
+	return sf_real(f)->pMethods->xRead(sf_real(f), b, n, o);
+}
+static int sf_write(sqlite3_file *f, const void *b, int n, sqlite3_int64 o)
+{
+	return sf_real(f)->pMethods->xWrite(sf_real(f), b, n, o);
+}
+static int sf_truncate(sqlite3_file *f, sqlite3_int64 n)
+{
+	return sf_real(f)->pMethods->xTruncate(sf_real(f), n);
+}
+static int sf_sync(sqlite3_file *f, int flags)
+{
+	int kind = ((struct sync_file *)f)->kind;
+
+	if (kind == SQLITE_OPEN_WAL)
+		wal_syncs++;
+	else if (kind == SQLITE_OPEN_MAIN_DB)
+		db_syncs++;
+	return sf_real(f)->pMethods->xSync(sf_real(f), flags);
+}
+static int sf_size(sqlite3_file *f, sqlite3_int64 *n)
+{
+	return sf_real(f)->pMethods->xFileSize(sf_real(f), n);
+}
+static int sf_lock(sqlite3_file *f, int l)
+{
+	return sf_real(f)->pMethods->xLock(sf_real(f), l);
+}
+static int sf_unlock(sqlite3_file *f, int l)
+{
+	return sf_real(f)->pMethods->xUnlock(sf_real(f), l);
+}
+static int sf_check(sqlite3_file *f, int *out)
+{
+	return sf_real(f)->pMethods->xCheckReservedLock(sf_real(f), out);
+}
+static int sf_fcntl(sqlite3_file *f, int op, void *arg)
+{
+	return sf_real(f)->pMethods->xFileControl(sf_real(f), op, arg);
+}
+static int sf_sector(sqlite3_file *f)
+{
+	return sf_real(f)->pMethods->xSectorSize(sf_real(f));
+}
+static int sf_dev(sqlite3_file *f)
+{
+	return sf_real(f)->pMethods->xDeviceCharacteristics(sf_real(f));
+}
+static int sf_shm_map(sqlite3_file *f, int i, int sz, int ext, void volatile **pp)
+{
+	return sf_real(f)->pMethods->xShmMap(sf_real(f), i, sz, ext, pp);
+}
+static int sf_shm_lock(sqlite3_file *f, int o, int n, int fl)
+{
+	return sf_real(f)->pMethods->xShmLock(sf_real(f), o, n, fl);
+}
+static void sf_shm_barrier(sqlite3_file *f)
+{
+	sf_real(f)->pMethods->xShmBarrier(sf_real(f));
+}
+static int sf_shm_unmap(sqlite3_file *f, int del)
+{
+	return sf_real(f)->pMethods->xShmUnmap(sf_real(f), del);
+}
+
+static int sv_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int flags, int *out)
+{
+	struct sync_file *sf = (struct sync_file *)f;
+	int rc;
+
+	(void)vfs;
+	sf->kind = flags & (SQLITE_OPEN_MAIN_DB | SQLITE_OPEN_WAL | SQLITE_OPEN_MAIN_JOURNAL |
+			    SQLITE_OPEN_TEMP_DB | SQLITE_OPEN_TEMP_JOURNAL |
+			    SQLITE_OPEN_TRANSIENT_DB | SQLITE_OPEN_SUBJOURNAL);
+	rc = real_vfs->xOpen(real_vfs, name, sf->real, flags, out);
+	/* xClose is called only if pMethods is set: mirror the real file. */
+	f->pMethods = sf->real->pMethods ? &sync_methods : NULL;
+	return rc;
+}
+
+static void sync_vfs_install(void)
+{
+	static const sqlite3_io_methods m = {
+		2, sf_close, sf_read, sf_write, sf_truncate, sf_sync, sf_size, sf_lock,
+		sf_unlock, sf_check, sf_fcntl, sf_sector, sf_dev, sf_shm_map, sf_shm_lock,
+		sf_shm_barrier, sf_shm_unmap, NULL, NULL,
+	};
+
+	real_vfs = sqlite3_vfs_find(NULL);
+	ASSERT_NOT_NULL(real_vfs);
+	sync_methods = m;
+	sync_vfs = *real_vfs;
+	sync_vfs.iVersion = 1; /* no xSetSystemCall & co.: nothing wraps them */
+	sync_vfs.zName = "weft-test-sync";
+	sync_vfs.szOsFile = (int)sizeof(struct sync_file) + real_vfs->szOsFile;
+	sync_vfs.xOpen = sv_open;
+	sync_vfs.pAppData = NULL;
+	ASSERT_EQ(sqlite3_vfs_register(&sync_vfs, 1), SQLITE_OK);
+}
+
+/*
+ * A committed chunk is durable: store_chunk_commit() returns only after the
+ * WAL holding the chunk's transaction was synced (fsync/fdatasync), so a
+ * caller may delete the chunk's files right after it.  With the WAL at
+ * synchronous = NORMAL it was not: the commit was only written, synced at
+ * the next checkpoint, and a power loss in between rolled back commits
+ * whose chunks were already deleted.
+ */
+TEST_IMPL(commit_is_durable)
+{
+	struct store *st;
+	int64_t sess;
+	int before;
+
+	fixture();
+	sync_vfs_install();
+	st = open_store(STORE_CREATE);
+	/* the writer's effective level: 2 = FULL (3 = EXTRA would do too) */
+	ASSERT_GE(q_int(st, "PRAGMA synchronous"), 2);
+	check_ok(st, store_session_begin(st, "h1", "s1", BASE, &sess));
+	for (int c = 0; c < 3; c++) {
+		char name[16];
+
+		snprintf(name, sizeof name, "c%d", c);
+		check_ok(st, store_chunk_begin(st, sess, name));
+		for (int i = 0; i < 100; i++)
+			EV(st, task_new, 1000 + c * 1000 + i, 100, (uint64_t)(1 + c * 100 + i), 0, 0,
+			   WEFT_TASK_TASK, 0, 0, "t", "a.c:1");
+		before = wal_syncs;
+		check_ok(st, store_chunk_commit(st));
+		/* the WAL was synced by the commit itself, before it returned */
+		if (wal_syncs <= before)
+			TEST_FAIL_("chunk %s committed without a sync of the WAL (%d syncs before "
+				   "the commit, %d after)", name, before, wal_syncs);
+	}
+	fprintf(stderr, "# WAL syncs: %d, database syncs: %d\n", wal_syncs, db_syncs);
+	store_close(st);
+	sqlite3_vfs_unregister(&sync_vfs);
+	cleanup();
+	return 0;
+}
+
 static const struct test_entry tests[] = {
 	TEST_ENTRY(create_reopen)
 	TEST_ENTRY(open_missing)
@@ -1282,6 +1496,8 @@ static const struct test_entry tests[] = {
 	TEST_ENTRY(migrate_v1_store)
 	TEST_ENTRY(untrusted_strings)
 	TEST_ENTRY(doc_queries)
+	TEST_ENTRY(truncated_strings_counted)
+	TEST_ENTRY(commit_is_durable)
 	TEST_ENTRY(integrity)
 	TEST_ENTRY(hmap_random)
 	TEST_ENTRY_TIMEOUT(big_chunk, 240)
