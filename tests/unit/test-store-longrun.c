@@ -3,8 +3,8 @@
  *
  * A generator feeds store_add_event directly (no LTTng, no decoder: the
  * writer's memory is what is under test) with ~100 M events, chunk by chunk
- * (1 M events per chunk, one transaction each), shaped to grow every writer
- * structure that a long run grows: hundreds of processes (with pid reuse),
+ * (1 % of the events per chunk: 1 M events, one transaction each), shaped to
+ * grow every writer structure that a long run grows: hundreds of processes (with pid reuse),
  * tens of thousands of threads (each worker thread is replaced after a while;
  * retired threads hang in a synchronous call forever, half of them never
  * report worker_state stop), millions of tasks (the Bloom filter's keys), a
@@ -17,7 +17,7 @@
  * what was generated (open and closed waits and blocks, thread bindings,
  * tasks), so that bounded memory is not bought by losing rows.
  *
- * Under AddressSanitizer the event count is scaled down (8 M) and the same
+ * Under AddressSanitizer the event count is scaled down (20 M) and the same
  * ratio is asserted.  WEFT_LONGRUN_EVENTS=N overrides the count (by hand).
  */
 #include <errno.h>
@@ -51,13 +51,12 @@ const char *__asan_default_options(void)
 {
 	return "quarantine_size_mb=8";
 }
-#define LONGRUN_EVENTS 8000000ULL
+#define LONGRUN_EVENTS 20000000ULL
 #else
 #define LONGRUN_EVENTS 100000000ULL
 #endif
 
 #define BASE 1700000000000000000LL
-#define CHUNK_EVENTS 1000000ULL
 #define TASKS_PER_PROC 60000    /* ~250k events per process */
 #define TASKS_PER_THREAD 1500   /* a worker thread is replaced after this many */
 #define WORKERS 4
@@ -68,7 +67,7 @@ const char *__asan_default_options(void)
 struct gen {
 	struct store *st;
 	int64_t session, ts;
-	uint64_t total, nev, chunk;
+	uint64_t total, nev, chunk, chunk_events;
 	int32_t pid;
 	/* RSS samples, every 5 %. */
 	long rss_kb[21];
@@ -151,7 +150,7 @@ static void emit(struct gen *g, enum weft_event kind, int32_t tid, uint64_t a, u
 	e.s1 = "";
 	e.s0_len = (uint32_t)strlen(e.s0);
 	check_ok(g->st, store_add_event(g->st, &e));
-	if (++g->nev % CHUNK_EVENTS == 0)
+	if (++g->nev % g->chunk_events == 0)
 		next_chunk(g);
 }
 
@@ -282,9 +281,10 @@ TEST_IMPL(writer_memory_flat)
 	snprintf(db_path, sizeof(db_path), "%s/weft.db", dir);
 	atexit(cleanup);
 	g.total = env && *env ? strtoull(env, NULL, 10) : LONGRUN_EVENTS;
-	ASSERT_GE(g.total, 10 * CHUNK_EVENTS);
-	fprintf(stderr, "# %" PRIu64 " events%s, chunks of %llu\n", g.total,
-		LONGRUN_ASAN ? " (AddressSanitizer: scaled down)" : "", CHUNK_EVENTS);
+	ASSERT_GE(g.total, 1000000);
+	g.chunk_events = g.total / 100; /* a sample of RSS after each 1 % */
+	fprintf(stderr, "# %" PRIu64 " events%s, chunks of %" PRIu64 "\n", g.total,
+		LONGRUN_ASAN ? " (AddressSanitizer: scaled down)" : "", g.chunk_events);
 	if (store_open(db_path, STORE_CREATE, &g.st, err, sizeof(err)) != 0)
 		TEST_FAIL_("store_open: %s", err);
 	check_ok(g.st, store_session_begin(g.st, "h", "longrun", BASE, &g.session));
