@@ -336,8 +336,40 @@ static const char schema_v2[] =
 	"ALTER TABLE loss ADD COLUMN exact INTEGER;\n"
 	"CREATE INDEX loss_stream ON loss(trace_uuid, stream_class, stream_instance,\n"
 	"  first_seq) WHERE trace_uuid IS NOT NULL;\n"
-	/* v2:threads — thread-to-context binding as intervals */
-	""
+	/* v2:threads — thread-to-context binding as intervals.  v1 kept one
+	 * threads.ctx per thread, set at its first worker_state(start) and never
+	 * cleared: a thread that ran a loop once looked like that loop's thread
+	 * forever.  A binding is worker_state(start) .. worker_state(stop) of one
+	 * context on one thread (end NULL while open); bindings nest (a loop run
+	 * from a callback).  v1 stores get theirs from worker_states. */
+	"CREATE TABLE thread_bindings(\n"
+	"  id INTEGER PRIMARY KEY, thread INTEGER NOT NULL REFERENCES threads,\n"
+	"  ctx INTEGER NOT NULL REFERENCES contexts, begin_ns INTEGER, end_ns INTEGER);\n"
+	"CREATE INDEX thread_bindings_thread ON thread_bindings(thread, begin_ns);\n"
+	"CREATE INDEX thread_bindings_ctx ON thread_bindings(ctx, begin_ns);\n"
+	"CREATE INDEX thread_bindings_open ON thread_bindings(thread, begin_ns)\n"
+	"  WHERE end_ns IS NULL;\n"
+	"INSERT INTO thread_bindings(thread, ctx, begin_ns, end_ns)\n"
+	"SELECT s.thread, s.ctx, s.ts_ns,\n"
+	"  (SELECT min(e.ts_ns) FROM worker_states e WHERE e.thread = s.thread\n"
+	"     AND e.ctx = s.ctx AND e.state = 1 AND e.ts_ns >= s.ts_ns)\n"
+	"FROM worker_states s\n"
+	"WHERE s.state = 0 AND s.ctx IS NOT NULL\n"
+	"  AND NOT EXISTS (SELECT 1 FROM worker_states p WHERE p.thread = s.thread\n"
+	"    AND p.ctx = s.ctx AND p.state = 0 AND p.ts_ns < s.ts_ns\n"
+	"    AND NOT EXISTS (SELECT 1 FROM worker_states q WHERE q.thread = s.thread\n"
+	"      AND q.ctx = s.ctx AND q.state = 1 AND q.ts_ns >= p.ts_ns\n"
+	"      AND q.ts_ns <= s.ts_ns))\n"
+	"ORDER BY s.thread, s.ts_ns;\n"
+	"CREATE VIEW thread_binding_summary AS\n"
+	"SELECT b.id AS id, b.thread AS thread, th.tid AS tid, th.name AS thread_name,\n"
+	"  th.process AS process, p.pid AS pid, b.ctx AS ctx, c.ctx AS ctx_id,\n"
+	"  c.name AS ctx_name,\n"
+	"  (SELECT name FROM enums WHERE domain = 'ctx_kind' AND value = c.kind) AS ctx_kind,\n"
+	"  b.begin_ns AS begin_ns, b.end_ns AS end_ns, b.end_ns - b.begin_ns AS duration_ns\n"
+	"FROM thread_bindings b JOIN threads th ON th.id = b.thread\n"
+	"JOIN processes p ON p.id = th.process\n"
+	"LEFT JOIN contexts c ON c.id = b.ctx;\n"
 	/* v2:findings — what a finding keeps (detect.h): its identity for
 	 * live re-runs (detector, process, key), unit, thread and context,
 	 * the finding it follows from (one root cause, one finding), a
@@ -370,8 +402,11 @@ static const char schema_v2[] =
 	"LEFT JOIN tasks t ON t.id = f.task\n"
 	"LEFT JOIN strings n ON n.id = t.name\n"
 	"LEFT JOIN strings si ON si.id = t.site;\n"
-	/* v2:writer — writer state */
-	""
+	/* v2:writer — what the writer needs to keep bounded memory: an interval
+	 * evicted from memory (or open across a writer restart) is found again
+	 * by these partial indexes, which hold only the open rows. */
+	"CREATE INDEX blocks_open ON blocks(thread, begin_ns) WHERE end_ns IS NULL;\n"
+	"CREATE INDEX waits_open ON waits(awaited, waiter) WHERE end_ns IS NULL;\n"
 	/* v2:durable — what the recording path did to a chunk: strings the
 	 * decoder cut at WEFT_STR_MAX (a program with its own copy of the
 	 * provider, or a host streaming to weftd, is not bounded by libweft) */

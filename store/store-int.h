@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 
+#include "cache.h"
 #include "hmap.h"
 #include "store.h"
 
@@ -50,6 +51,13 @@ enum store_link_kind { STORE_LINK_KIND_MAP(STORE__X_LINK) STORE_LINK_KIND_COUNT 
 	X(THREAD_INSERT, "INSERT INTO threads(process, tid, name, first_ns) " \
 	  "VALUES (?1, ?2, ?3, ?4)") \
 	X(THREAD_SET_CTX, "UPDATE threads SET ctx = ?2 WHERE id = ?1") \
+	X(BIND_INSERT, "INSERT INTO thread_bindings(thread, ctx, begin_ns, end_ns) " \
+	  "VALUES (?1, ?2, ?3, ?4)") \
+	X(BIND_END, "UPDATE thread_bindings SET end_ns = ?2 WHERE id = ?1") \
+	X(BIND_FIND_OPEN, "SELECT id FROM thread_bindings WHERE thread = ?1 AND ctx = ?2 " \
+	  "AND end_ns IS NULL ORDER BY begin_ns DESC LIMIT 1") \
+	X(BIND_LOAD_OPEN, "SELECT id, ctx, begin_ns FROM thread_bindings WHERE thread = ?1 " \
+	  "AND end_ns IS NULL ORDER BY begin_ns DESC LIMIT ?2") \
 	X(CTX_FIND, "SELECT id FROM contexts WHERE process = ?1 AND ctx = ?2") \
 	X(CTX_INSERT, "INSERT INTO contexts(process, ctx, kind, name, workers, ncpu, " \
 	  "created_ns) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)") \
@@ -75,7 +83,7 @@ enum store_link_kind { STORE_LINK_KIND_MAP(STORE__X_LINK) STORE_LINK_KIND_COUNT 
 	  "status = ?13, err = ?14, msg = ?15, observed_ns = ?16, unobserved_ns = ?17, " \
 	  "inline = ?18, ctx = ?19, created_thread = ?20, started_thread = ?21, starts = ?22 " \
 	  "WHERE id = ?1 AND process = ?2 AND task = ?3") \
-	X(TASK_KEYS, "SELECT process, task FROM tasks") \
+	X(PROC_MAXID, "SELECT coalesce(max(id), 0) FROM processes") \
 	X(TASK_MAXID, "SELECT coalesce(max(id), 0) FROM tasks") \
 	X(LINK_INSERT, "INSERT INTO links(kind, src, dst, ctx, from_ctx, thread, ts_ns) " \
 	  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)") \
@@ -83,12 +91,13 @@ enum store_link_kind { STORE_LINK_KIND_MAP(STORE__X_LINK) STORE_LINK_KIND_COUNT 
 	  "timed_out) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)") \
 	X(WAIT_END, "UPDATE waits SET end_ns = ?2, timed_out = ?3 WHERE id = ?1") \
 	X(WAIT_FIND_OPEN, "SELECT id FROM waits WHERE awaited = ?1 AND waiter IS ?2 " \
-	  "AND end_ns IS NULL ORDER BY begin_ns DESC LIMIT 1") \
+	  "AND (?2 IS NOT NULL OR thread = ?3) AND end_ns IS NULL " \
+	  "ORDER BY begin_ns DESC LIMIT 1") \
 	X(BLOCK_INSERT, "INSERT INTO blocks(thread, begin_ns, end_ns, reason) " \
 	  "VALUES (?1, ?2, ?3, ?4)") \
 	X(BLOCK_END, "UPDATE blocks SET end_ns = ?2 WHERE id = ?1") \
-	X(BLOCK_FIND_OPEN, "SELECT id FROM blocks WHERE thread = ?1 AND end_ns IS NULL " \
-	  "ORDER BY begin_ns DESC LIMIT 1") \
+	X(BLOCK_FIND_OPEN, "SELECT id, begin_ns, reason FROM blocks WHERE thread = ?1 " \
+	  "AND end_ns IS NULL ORDER BY begin_ns DESC LIMIT 1") \
 	X(CANCEL_INSERT, "INSERT INTO cancellations(token, ts_ns, thread, reason) " \
 	  "VALUES (?1, ?2, ?3, ?4)") \
 	X(CANCEL_OBS_INSERT, "INSERT INTO cancel_observations(token, task, ts_ns, thread) " \
@@ -118,6 +127,22 @@ struct store_task {
 	bool dirty;
 };
 
+/* Bounds of the writer's memory, whatever the run length (docs/schema.md,
+ * "Size and speed").  What does not fit is in the database and found there
+ * again when it is next needed. */
+#define STORE_PROC_CACHE 1024     /* processes (clock eviction) */
+#define STORE_THREAD_CACHE 4096   /* threads, with their open intervals */
+#define STORE_WAITS_MAX 16384     /* open waits; the older half is evicted */
+#define STORE_REF_CACHE 65536     /* context and token row ids, per map */
+#define STORE_BIND_DEPTH 4        /* nested bindings kept per thread */
+#define STORE_BLOOM_BITS (1ull << 27) /* 16 MiB, fixed */
+
+/* A thread serving a context: worker_state(start) .. worker_state(stop). */
+struct store_binding {
+	int64_t ctx, begin;
+	int64_t row; /* written as open (end NULL): at a commit or an eviction */
+};
+
 struct store_thread {
 	int64_t row, process;
 	int32_t tid;
@@ -125,18 +150,24 @@ struct store_thread {
 	/* The open synchronous block of this thread (block_begin .. block_end). */
 	int block_depth;
 	int64_t block_begin, block_reason, block_row;
+	/* Open bindings, innermost last (a loop run from a callback of another
+	 * nests); deeper ones are only in the database. */
+	int nbind;
+	struct store_binding bind[STORE_BIND_DEPTH];
 };
 
 struct store_process {
 	int64_t row;
 	bool marked;
 	bool main_named; /* name taken from the main thread (vtid == vpid) */
+	bool old;        /* its row predates this writer: the Bloom filter does not
+			  * know its tasks */
 };
 
 struct store_wait {
 	uint64_t ka, kb; /* map key */
 	int64_t waiter, awaited, thread, begin, mode;
-	int64_t row; /* written as open (end NULL) at a commit */
+	int64_t row; /* written as open (end NULL) at a commit or an eviction */
 };
 
 /* A direct-mapped cache of interned strings: bounded memory, no eviction
@@ -149,10 +180,12 @@ struct store_strslot {
 	char s[WEFT_STR_MAX + 1];
 };
 
+/* Keys of the task rows this writer inserted, for processes it created: a
+ * fixed-size filter, never rebuilt.  As it fills, false positives grow and
+ * task_new falls back to the indexed lookup more often; it never misses. */
 struct store_bloom {
-	uint64_t *bits;
-	uint64_t nbits; /* power of two */
-	uint64_t n, capacity;
+	uint64_t *bits; /* STORE_BLOOM_BITS */
+	uint64_t n;
 };
 
 struct store_writer {
@@ -164,7 +197,7 @@ struct store_writer {
 	uint64_t chunk_truncated; /* strings of the chunk cut at WEFT_STR_MAX */
 	int64_t first_ns, last_ns;
 	int64_t next_task_row;
-	bool bloom_ready;
+	int64_t proc_base; /* max(processes.id) when this writer began; -1 unknown */
 
 	/* Resolution caches, keyed by (process row, id).  Tasks live in an
 	 * array indexed through `task_idx`; the array is written out and
@@ -173,16 +206,14 @@ struct store_writer {
 	size_t ntasks, tasks_cap;
 	struct hmap task_idx;
 	struct hmap ctx_row, token_row;
-	struct store_thread *threads;
-	size_t nthreads, threads_cap;
-	struct hmap thread_idx;
-	struct store_process *procs;
-	size_t nprocs, procs_cap;
-	struct hmap proc_idx;  /* (session, vpid) -> procs index */
+	struct store_thread *threads; /* STORE_THREAD_CACHE, by thread_cache slot */
+	struct cache thread_cache;    /* (process row, tid) */
+	struct store_process *procs;  /* STORE_PROC_CACHE, by proc_cache slot */
+	struct cache proc_cache;      /* (session, vpid) */
 	struct store_wait *waits;
 	size_t nwaits, waits_cap;
 	struct hmap wait_idx;
-	struct store_bloom bloom; /* (process, task) keys of task rows */
+	struct store_bloom bloom;
 	struct store_strslot *strs;
 
 	/* One-entry caches for the hot path. */

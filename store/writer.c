@@ -13,17 +13,25 @@
  *    eviction.
  *  - Events that are facts of their own (pool_sample, worker_state,
  *    continuation_add, marshal, cancel_*, annotate) are one INSERT each.
- *  - Intervals (wait_begin/_end, block_begin/_end) are kept open in memory
- *    and INSERTed complete when they close; an interval still open at commit
- *    is written with end NULL and closed later with one UPDATE by row id.
+ *  - Intervals (wait_begin/_end, block_begin/_end, worker_state start/stop
+ *    as thread_bindings) are kept open in memory and INSERTed complete when
+ *    they close; an interval still open at commit, or evicted from memory,
+ *    is written with end NULL and closed later with one UPDATE by row id
+ *    (found again by an indexed query if it was evicted).
  *  - Ids are unique per process, so every id is resolved to a row id through
  *    a cache keyed by (process row, id); the row id is what other rows refer
  *    to.  Referenced but never created objects (a parent created before the
  *    trace began, ...) get a placeholder row, so references always resolve.
  *  - Task row ids are assigned here (max(id) + 1), which lets references to a
  *    task be written before the task's own row.
- *  - A Bloom filter of the (process, task) keys already in the table lets
- *    task_new skip the read-back query for a task that cannot exist yet.
+ *  - A fixed-size Bloom filter of the (process, task) keys this writer
+ *    inserted lets task_new skip the read-back query for a task that cannot
+ *    exist yet; processes whose row predates the writer are always looked up.
+ *
+ * Memory is bounded whatever the run length (weftd runs for months): every
+ * cache has a capacity (store-int.h, STORE_*_CACHE / _MAX / _BITS) and what
+ * it evicts is in the database, so nothing here grows with the number of
+ * processes, threads, tasks or never-ending waits seen.
  *
  * On abort every cache is dropped (they may name rolled-back rows) and
  * rebuilt from the database on demand.
@@ -120,11 +128,11 @@ static int64_t rel(const struct store *st, int64_t ts)
 	return ts - st->w.base;
 }
 
-/* ---- Bloom filter of task keys in the table ---------------------------- */
+/* ---- Bloom filter of task keys inserted by this writer ------------------ */
 
 static void bloom_add(struct store_bloom *b, uint64_t a, uint64_t k)
 {
-	uint64_t h = hmap_hash(a, k), h2 = (h >> 32) | 1, mask = b->nbits - 1;
+	uint64_t h = hmap_hash(a, k), h2 = (h >> 32) | 1, mask = STORE_BLOOM_BITS - 1;
 	int i;
 
 	for (i = 0; i < 4; i++, h += h2)
@@ -134,7 +142,7 @@ static void bloom_add(struct store_bloom *b, uint64_t a, uint64_t k)
 
 static bool bloom_maybe(const struct store_bloom *b, uint64_t a, uint64_t k)
 {
-	uint64_t h = hmap_hash(a, k), h2 = (h >> 32) | 1, mask = b->nbits - 1;
+	uint64_t h = hmap_hash(a, k), h2 = (h >> 32) | 1, mask = STORE_BLOOM_BITS - 1;
 	int i;
 
 	for (i = 0; i < 4; i++, h += h2) {
@@ -142,37 +150,6 @@ static bool bloom_maybe(const struct store_bloom *b, uint64_t a, uint64_t k)
 			return false;
 	}
 	return true;
-}
-
-/* (Re)builds the filter from the table, sized for twice its rows (~16 bits
- * per key: under 1 % false positives at capacity). */
-static int bloom_build(struct store *st)
-{
-	struct store_bloom *b = &st->w.bloom;
-	sqlite3_stmt *s = S(st, TASK_KEYS);
-	uint64_t want = b->n * 2 > 65536 ? b->n * 2 : 65536;
-	uint64_t nbits = 1;
-	int rc;
-
-	while (nbits < want * 16)
-		nbits <<= 1;
-	free(b->bits);
-	b->bits = calloc(nbits / 64, sizeof(uint64_t));
-	if (!b->bits) {
-		memset(b, 0, sizeof(*b));
-		return store_fail(st, -ENOMEM, "index task keys: out of memory");
-	}
-	b->nbits = nbits;
-	b->capacity = want;
-	b->n = 0;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		bloom_add(b, (uint64_t)sqlite3_column_int64(s, 0),
-			  (uint64_t)sqlite3_column_int64(s, 1));
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE)
-		return store_fail_sql(st, rc, "index task keys");
-	st->w.bloom_ready = true;
-	return 0;
 }
 
 /* ---- strings ------------------------------------------------------------ */
@@ -234,35 +211,48 @@ static uint32_t slen(const char *s, uint32_t len)
 
 /* ---- processes and threads ---------------------------------------------- */
 
+/* A slot of the process cache for (session, vpid), holding `p`. */
+static int proc_put(struct store *st, int32_t vpid, const struct store_process *p,
+		    size_t *idx)
+{
+	struct store_writer *w = &st->w;
+	long found = cache_find(&w->proc_cache, (uint64_t)w->session, (uint32_t)vpid);
+	bool occupied;
+	size_t i;
+
+	if (found >= 0) {
+		i = (size_t)found; /* a new row for the vpid (pid reuse, exec) */
+	} else {
+		/* A process's state is all in its row: nothing to write back. */
+		i = cache_victim(&w->proc_cache, &occupied);
+		if (cache_bind(&w->proc_cache, i, (uint64_t)w->session, (uint32_t)vpid) < 0)
+			return store_fail(st, -ENOMEM, "cache process: out of memory");
+		if (w->last_proc == i + 1)
+			w->last_proc = 0;
+	}
+	w->procs[i] = *p;
+	*idx = i;
+	return 0;
+}
+
 static int proc_new(struct store *st, int32_t vpid, const char *name, int64_t ts,
 		    bool marked, size_t *idx)
 {
 	struct store_writer *w = &st->w;
 	sqlite3_stmt *s = S(st, PROC_INSERT);
-	struct store_process *p;
-	int64_t row = 0;
+	struct store_process p = { 0 };
 	int rc;
 
-	rc = grow((void **)&w->procs, &w->procs_cap, w->nprocs, sizeof(*w->procs));
-	if (rc < 0)
-		return store_fail(st, rc, "add process: out of memory");
 	sqlite3_bind_int64(s, 1, w->session);
 	sqlite3_bind_int64(s, 2, vpid);
 	sqlite3_bind_text(s, 3, name, (int)strnlen(name, WEFT_STR_MAX), SQLITE_STATIC);
 	sqlite3_bind_int64(s, 4, rel(st, ts));
 	sqlite3_bind_int(s, 5, marked);
-	rc = insert_get_row(st, s, &row, "add process");
+	rc = insert_get_row(st, s, &p.row, "add process");
 	if (rc < 0)
 		return rc;
-	p = &w->procs[w->nprocs];
-	p->row = row;
-	p->marked = marked;
-	p->main_named = false;
-	rc = hmap_put(&w->proc_idx, (uint64_t)w->session, (uint32_t)vpid, (int64_t)w->nprocs);
-	if (rc < 0)
-		return store_fail(st, rc, "add process: out of memory");
-	*idx = w->nprocs++;
-	return 0;
+	p.marked = marked;
+	return proc_put(st, vpid, &p, idx);
 }
 
 /* The current process row of vpid in this session: cached, else the latest
@@ -272,34 +262,31 @@ static int proc_get(struct store *st, int32_t vpid, const char *name, int64_t ts
 {
 	struct store_writer *w = &st->w;
 	sqlite3_stmt *s = S(st, PROC_FIND);
-	int64_t *v;
+	long found;
 	int rc;
 
 	if (w->last_proc && w->last_vpid == vpid) {
 		*idx = w->last_proc - 1;
 		return 0;
 	}
-	v = hmap_get(&w->proc_idx, (uint64_t)w->session, (uint32_t)vpid);
-	if (v) {
-		*idx = (size_t)*v;
+	found = cache_find(&w->proc_cache, (uint64_t)w->session, (uint32_t)vpid);
+	if (found >= 0) {
+		*idx = (size_t)found;
 		goto out;
 	}
 	sqlite3_bind_int64(s, 1, w->session);
 	sqlite3_bind_int64(s, 2, vpid);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
+		/* Read back (evicted, or from an earlier writer).  main_named is
+		 * not stored: at worst the main thread names it once more. */
 		struct store_process p = { sqlite3_column_int64(s, 0),
-					   sqlite3_column_int(s, 1) != 0 };
+					   sqlite3_column_int(s, 1) != 0, false };
 
 		sqlite3_reset(s);
-		rc = grow((void **)&w->procs, &w->procs_cap, w->nprocs, sizeof(*w->procs));
-		if (rc == 0)
-			rc = hmap_put(&w->proc_idx, (uint64_t)w->session, (uint32_t)vpid,
-				      (int64_t)w->nprocs);
+		rc = proc_put(st, vpid, &p, idx);
 		if (rc < 0)
-			return store_fail(st, rc, "find process: out of memory");
-		w->procs[w->nprocs] = p;
-		*idx = w->nprocs++;
+			return rc;
 		goto out;
 	}
 	sqlite3_reset(s);
@@ -314,24 +301,112 @@ out:
 	return 0;
 }
 
+static int block_insert(struct store *st, int64_t thread, int64_t begin, int64_t end,
+			int64_t reason, int64_t *row)
+{
+	sqlite3_stmt *s = S(st, BLOCK_INSERT);
+
+	sqlite3_bind_int64(s, 1, thread);
+	bind_opt(s, 2, begin);
+	bind_opt(s, 3, end);
+	bind_row(s, 4, reason);
+	return insert_get_row(st, s, row, "write block");
+}
+
+static int bind_insert(struct store *st, int64_t thread, int64_t ctx, int64_t begin,
+		       int64_t end, int64_t *row)
+{
+	sqlite3_stmt *s = S(st, BIND_INSERT);
+
+	sqlite3_bind_int64(s, 1, thread);
+	sqlite3_bind_int64(s, 2, ctx);
+	bind_opt(s, 3, begin);
+	bind_opt(s, 4, end);
+	return insert_get_row(st, s, row, "write thread binding");
+}
+
+/* Writes a thread's open intervals that are only in memory, with end NULL
+ * (at commit, and before the thread leaves the cache). */
+static int thread_write_open(struct store *st, struct store_thread *th)
+{
+	int rc = 0, i;
+
+	if (th->block_depth > 0 && !th->block_row)
+		rc = block_insert(st, th->row, th->block_begin, TS_NONE, th->block_reason,
+				  &th->block_row);
+	for (i = 0; i < th->nbind && rc == 0; i++) {
+		struct store_binding *b = &th->bind[i];
+
+		if (!b->row)
+			rc = bind_insert(st, th->row, b->ctx, b->begin, TS_NONE, &b->row);
+	}
+	return rc;
+}
+
+/* A thread read back from the table gets its open intervals back, so that
+ * their ends close the right rows. */
+static int thread_load_open(struct store *st, struct store_thread *th)
+{
+	sqlite3_stmt *s = S(st, BLOCK_FIND_OPEN);
+	int rc, n = 0, i;
+
+	sqlite3_bind_int64(s, 1, th->row);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		th->block_depth = 1;
+		th->block_row = sqlite3_column_int64(s, 0);
+		th->block_begin = col_opt(s, 1);
+		th->block_reason = col_row(s, 2);
+		rc = sqlite3_step(s);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return store_fail_sql(st, rc, "find open block");
+	s = S(st, BIND_LOAD_OPEN);
+	sqlite3_bind_int64(s, 1, th->row);
+	sqlite3_bind_int(s, 2, STORE_BIND_DEPTH);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW && n < STORE_BIND_DEPTH) {
+		/* Newest first: the innermost binding goes on top. */
+		struct store_binding b = { sqlite3_column_int64(s, 1), col_opt(s, 2),
+					   sqlite3_column_int64(s, 0) };
+
+		for (i = n++; i > 0; i--)
+			th->bind[i] = th->bind[i - 1];
+		th->bind[0] = b;
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return store_fail_sql(st, rc, "find open thread bindings");
+	th->nbind = n;
+	if (n)
+		th->ctx = th->bind[n - 1].ctx;
+	return 0;
+}
+
 static int thread_get(struct store *st, int64_t proc, int32_t tid, const char *name,
 		      int64_t ts, struct store_thread **out)
 {
 	struct store_writer *w = &st->w;
 	struct store_thread *t;
-	int64_t *v, row = 0;
+	bool occupied, loaded;
+	int64_t row = 0;
+	long found;
+	size_t i;
 	int rc;
 
 	if (w->last_thread && w->last_thread_proc == proc && w->last_tid == tid) {
 		*out = &w->threads[w->last_thread - 1];
 		return 0;
 	}
-	v = hmap_get(&w->thread_idx, (uint64_t)proc, (uint32_t)tid);
-	if (v)
+	found = cache_find(&w->thread_cache, (uint64_t)proc, (uint32_t)tid);
+	if (found >= 0) {
+		i = (size_t)found;
 		goto found;
+	}
 	sqlite3_bind_int64(S(st, THREAD_FIND), 1, proc);
 	sqlite3_bind_int64(S(st, THREAD_FIND), 2, tid);
 	rc = step_find(st, S(st, THREAD_FIND), &row, "find thread");
+	loaded = rc == 1;
 	if (rc == 0) {
 		sqlite3_stmt *s = S(st, THREAD_INSERT);
 
@@ -343,27 +418,44 @@ static int thread_get(struct store *st, int64_t proc, int32_t tid, const char *n
 	}
 	if (rc < 0)
 		return rc;
-	rc = grow((void **)&w->threads, &w->threads_cap, w->nthreads, sizeof(*w->threads));
-	if (rc == 0)
-		rc = hmap_put(&w->thread_idx, (uint64_t)proc, (uint32_t)tid, (int64_t)w->nthreads);
-	if (rc < 0)
-		return store_fail(st, rc, "add thread: out of memory");
-	t = &w->threads[w->nthreads];
+	i = cache_victim(&w->thread_cache, &occupied);
+	if (occupied) {
+		/* The victim's open intervals go to the table; it finds them
+		 * there again if it comes back. */
+		rc = thread_write_open(st, &w->threads[i]);
+		if (rc < 0)
+			return rc;
+	}
+	if (cache_bind(&w->thread_cache, i, (uint64_t)proc, (uint32_t)tid) < 0)
+		return store_fail(st, -ENOMEM, "add thread: out of memory");
+	t = &w->threads[i];
 	memset(t, 0, sizeof(*t));
 	t->row = row;
 	t->process = proc;
 	t->tid = tid;
-	v = hmap_get(&w->thread_idx, (uint64_t)proc, (uint32_t)tid);
-	w->nthreads++;
+	if (loaded) {
+		rc = thread_load_open(st, t);
+		if (rc < 0)
+			return rc;
+	}
 found:
 	w->last_thread_proc = proc;
 	w->last_tid = tid;
-	w->last_thread = (size_t)*v + 1;
-	*out = &w->threads[*v];
+	w->last_thread = i + 1;
+	*out = &w->threads[i];
 	return 0;
 }
 
 /* ---- contexts and tokens (few rows: written immediately) ----------------- */
+
+/* The row-id caches of contexts and tokens hold a few words per key and are
+ * refilled by one indexed lookup per key: when one is full it is emptied. */
+static int ref_cache_put(struct hmap *m, uint64_t a, uint64_t b, int64_t row)
+{
+	if (m->n >= STORE_REF_CACHE)
+		hmap_clear(m);
+	return hmap_put(m, a, b, row);
+}
 
 static int ref_get(struct store *st, struct hmap *m, sqlite3_stmt *find,
 		   sqlite3_stmt *insert, int64_t proc, uint64_t id, int64_t *row,
@@ -395,7 +487,7 @@ static int ref_get(struct store *st, struct hmap *m, sqlite3_stmt *find,
 	}
 	if (rc < 0)
 		return rc;
-	if (hmap_put(m, (uint64_t)proc, id, *row) < 0)
+	if (ref_cache_put(m, (uint64_t)proc, id, *row) < 0)
 		return store_fail(st, -ENOMEM, "%s: out of memory", what);
 	return 0;
 }
@@ -517,13 +609,13 @@ static int task_flush(struct store *st)
 		kept = 0;
 	}
 	w->ntasks = kept;
-	if (w->bloom.n > w->bloom.capacity)
-		rc = bloom_build(st);
-	return rc;
+	return 0;
 }
 
 /* The task (proc, id): cached, read back, or new.  `creating` (task_new)
- * skips the read-back when the Bloom filter says the row cannot exist. */
+ * skips the read-back when the row cannot exist: the process is younger than
+ * this writer (so all its task rows went through the Bloom filter) and the
+ * filter has never seen the key. */
 static int task_get(struct store *st, int64_t proc, uint64_t id, bool creating,
 		    struct store_task **out)
 {
@@ -548,7 +640,7 @@ static int task_get(struct store *st, int64_t proc, uint64_t id, bool creating,
 		return store_fail(st, rc, "add task: out of memory");
 	t = &w->tasks[w->ntasks];
 	task_init(t, 0, proc, id);
-	if (!creating || bloom_maybe(&w->bloom, (uint64_t)proc, id)) {
+	if (!creating || proc <= w->proc_base || bloom_maybe(&w->bloom, (uint64_t)proc, id)) {
 		sqlite3_bind_int64(s, 1, proc);
 		sqlite3_bind_int64(s, 2, (int64_t)id);
 		rc = sqlite3_step(s);
@@ -612,6 +704,39 @@ static int wait_insert(struct store *st, const struct store_wait *wt, int64_t en
 	return insert_get_row(st, s, row, "write wait");
 }
 
+static int wait_by_begin(const void *x, const void *y)
+{
+	const struct store_wait *a = x, *b = y;
+
+	return (a->begin > b->begin) - (a->begin < b->begin);
+}
+
+/* Too many open waits in memory (waits that never end accumulate): the
+ * older half is written with end NULL and forgotten; wait_end finds them
+ * again with WAIT_FIND_OPEN. */
+static int waits_evict(struct store *st)
+{
+	struct store_writer *w = &st->w;
+	size_t i, half = w->nwaits / 2;
+	int rc = 0;
+
+	qsort(w->waits, w->nwaits, sizeof(*w->waits), wait_by_begin);
+	for (i = 0; i < half && rc == 0; i++) {
+		if (!w->waits[i].row)
+			rc = wait_insert(st, &w->waits[i], TS_NONE, TS_NONE, &w->waits[i].row);
+	}
+	if (rc < 0)
+		return rc;
+	memmove(w->waits, w->waits + half, (w->nwaits - half) * sizeof(*w->waits));
+	w->nwaits -= half;
+	hmap_clear(&w->wait_idx);
+	for (i = 0; i < w->nwaits; i++) {
+		if (hmap_put(&w->wait_idx, w->waits[i].ka, w->waits[i].kb, (int64_t)i) < 0)
+			return store_fail(st, -ENOMEM, "open wait: out of memory");
+	}
+	return 0;
+}
+
 static void wait_remove(struct store_writer *w, size_t i)
 {
 	hmap_del(&w->wait_idx, w->waits[i].ka, w->waits[i].kb);
@@ -642,6 +767,11 @@ static int on_wait_begin(struct store *st, const struct store_event *ev, int64_t
 	wait_key(wt.waiter, wt.thread, wt.awaited, &wt.ka, &wt.kb);
 	if (hmap_get(&w->wait_idx, wt.ka, wt.kb))
 		return 0; /* the same wait again before it ended: keep the first */
+	if (w->nwaits >= STORE_WAITS_MAX) {
+		rc = waits_evict(st);
+		if (rc < 0)
+			return rc;
+	}
 	if (grow((void **)&w->waits, &w->waits_cap, w->nwaits, sizeof(*w->waits)) < 0 ||
 	    hmap_put(&w->wait_idx, wt.ka, wt.kb, (int64_t)w->nwaits) < 0)
 		return store_fail(st, -ENOMEM, "open wait: out of memory");
@@ -676,10 +806,12 @@ static int on_wait_end(struct store *st, const struct store_event *ev, int64_t p
 		wait_remove(w, i);
 		return rc;
 	}
-	/* Begun in an earlier chunk whose writer state is gone (abort, restart). */
+	/* Begun in an earlier chunk whose writer state is gone (abort, restart)
+	 * or evicted from memory (waits_evict). */
 	s = S(st, WAIT_FIND_OPEN);
 	sqlite3_bind_int64(s, 1, wt.awaited);
 	bind_row(s, 2, wt.waiter);
+	sqlite3_bind_int64(s, 3, th->row);
 	rc = step_find(st, s, &row, "find open wait");
 	if (rc < 0)
 		return rc;
@@ -698,18 +830,6 @@ update:
 	if (v)
 		wait_remove(w, (size_t)*v);
 	return rc;
-}
-
-static int block_insert(struct store *st, int64_t thread, int64_t begin, int64_t end,
-			int64_t reason, int64_t *row)
-{
-	sqlite3_stmt *s = S(st, BLOCK_INSERT);
-
-	sqlite3_bind_int64(s, 1, thread);
-	bind_opt(s, 2, begin);
-	bind_opt(s, 3, end);
-	bind_row(s, 4, reason);
-	return insert_get_row(st, s, row, "write block");
 }
 
 /* Nested block_begin on one thread counts depth; the interval is the
@@ -734,7 +854,6 @@ static int on_block_end(struct store *st, const struct store_event *ev,
 {
 	int64_t end = rel(st, ev->ts_ns), row = 0;
 	sqlite3_stmt *s;
-	int rc;
 
 	if (th->block_depth > 1) {
 		th->block_depth--;
@@ -747,11 +866,9 @@ static int on_block_end(struct store *st, const struct store_event *ev,
 					    &row);
 		row = th->block_row;
 	} else {
-		s = S(st, BLOCK_FIND_OPEN);
-		sqlite3_bind_int64(s, 1, th->row);
-		rc = step_find(st, s, &row, "find open block");
-		if (rc <= 0)
-			return rc < 0 ? rc : block_insert(st, th->row, TS_NONE, end, 0, &row);
+		/* No block is open (a thread read back loads its open block): it
+		 * began before the trace did. */
+		return block_insert(st, th->row, TS_NONE, end, 0, &row);
 	}
 	s = S(st, BLOCK_END);
 	sqlite3_bind_int64(s, 1, row);
@@ -770,14 +887,69 @@ static int intervals_flush(struct store *st)
 		if (!w->waits[i].row)
 			rc = wait_insert(st, &w->waits[i], TS_NONE, TS_NONE, &w->waits[i].row);
 	}
-	for (i = 0; i < w->nthreads && rc == 0; i++) {
-		struct store_thread *th = &w->threads[i];
-
-		if (th->block_depth > 0 && !th->block_row)
-			rc = block_insert(st, th->row, th->block_begin, TS_NONE, th->block_reason,
-					  &th->block_row);
+	for (i = 0; i < STORE_THREAD_CACHE && rc == 0; i++) {
+		if (cache_used(&w->thread_cache, i))
+			rc = thread_write_open(st, &w->threads[i]);
 	}
 	return rc;
+}
+
+/* ---- thread bindings: worker_state start .. stop ------------------------- */
+
+/* worker_state(start, ctx): the thread serves ctx from now on, inside any
+ * binding already open (a loop run from a callback of another context). */
+static int bind_start(struct store *st, struct store_thread *th, int64_t ctx, int64_t ts)
+{
+	int rc;
+
+	if (th->nbind > 0 && th->bind[th->nbind - 1].ctx == ctx)
+		return 0; /* the same start again: keep the first */
+	if (th->nbind == STORE_BIND_DEPTH) {
+		/* Deeper than we keep: the outermost lives on in the table. */
+		struct store_binding *b = &th->bind[0];
+
+		if (!b->row) {
+			rc = bind_insert(st, th->row, b->ctx, b->begin, TS_NONE, &b->row);
+			if (rc < 0)
+				return rc;
+		}
+		memmove(th->bind, th->bind + 1, (STORE_BIND_DEPTH - 1) * sizeof(*th->bind));
+		th->nbind--;
+	}
+	th->bind[th->nbind++] = (struct store_binding){ ctx, ts, 0 };
+	return 0;
+}
+
+/* worker_state(stop, ctx): closes the innermost open binding to ctx; one
+ * that is not in memory is looked up; one that never began (the trace
+ * started while it was open) is written with begin NULL. */
+static int bind_stop(struct store *st, struct store_thread *th, int64_t ctx, int64_t ts)
+{
+	struct store_binding b = { ctx, TS_NONE, 0 };
+	sqlite3_stmt *s;
+	int i, rc;
+
+	for (i = th->nbind - 1; i >= 0 && th->bind[i].ctx != ctx; i--)
+		;
+	if (i >= 0) {
+		b = th->bind[i];
+		memmove(th->bind + i, th->bind + i + 1,
+			(size_t)(th->nbind - i - 1) * sizeof(*th->bind));
+		th->nbind--;
+		if (!b.row)
+			return bind_insert(st, th->row, ctx, b.begin, ts, &b.row);
+	} else {
+		s = S(st, BIND_FIND_OPEN);
+		sqlite3_bind_int64(s, 1, th->row);
+		sqlite3_bind_int64(s, 2, ctx);
+		rc = step_find(st, s, &b.row, "find open thread binding");
+		if (rc <= 0)
+			return rc < 0 ? rc : bind_insert(st, th->row, ctx, TS_NONE, ts, &b.row);
+	}
+	s = S(st, BIND_END);
+	sqlite3_bind_int64(s, 1, b.row);
+	sqlite3_bind_int64(s, 2, ts);
+	return store_step_done(st, s, "end thread binding");
 }
 
 /* ---- per-kind event handlers --------------------------------------------- */
@@ -823,7 +995,7 @@ static int on_context_new(struct store *st, const struct store_event *ev, int64_
 		rc = store_step_done(st, s, "update context");
 	} else {
 		rc = insert_get_row(st, s, &row, "add context");
-		if (rc == 0 && hmap_put(&w->ctx_row, (uint64_t)proc, ev->id0, row) < 0)
+		if (rc == 0 && ref_cache_put(&w->ctx_row, (uint64_t)proc, ev->id0, row) < 0)
 			rc = store_fail(st, -ENOMEM, "add context: out of memory");
 	}
 	return rc;
@@ -1047,15 +1219,21 @@ static int on_fact(struct store *st, const struct store_event *ev, int64_t proc,
 		rc = ctx_ref(st, proc, ev->id0, &a);
 		if (rc < 0)
 			return rc;
-		if (ev->n0 == WEFT_WORKER_START && a && th->ctx != a) {
-			s = S(st, THREAD_SET_CTX);
-			sqlite3_bind_int64(s, 1, th->row);
-			sqlite3_bind_int64(s, 2, a);
-			rc = store_step_done(st, s, "bind thread to context");
-			if (rc < 0)
-				return rc;
-			th->ctx = a;
+		if (ev->n0 == WEFT_WORKER_START && a) {
+			rc = bind_start(st, th, a, ts);
+			if (rc == 0 && th->ctx != a) {
+				/* threads.ctx: the context of the latest start. */
+				s = S(st, THREAD_SET_CTX);
+				sqlite3_bind_int64(s, 1, th->row);
+				sqlite3_bind_int64(s, 2, a);
+				rc = store_step_done(st, s, "bind thread to context");
+				th->ctx = a;
+			}
+		} else if (ev->n0 == WEFT_WORKER_STOP && a) {
+			rc = bind_stop(st, th, a, ts);
 		}
+		if (rc < 0)
+			return rc;
 		s = S(st, WSTATE_INSERT);
 		sqlite3_bind_int64(s, 1, th->row);
 		sqlite3_bind_int64(s, 2, ts);
@@ -1114,10 +1292,8 @@ static void writer_reset_caches(struct store_writer *w)
 	hmap_clear(&w->task_idx);
 	hmap_clear(&w->ctx_row);
 	hmap_clear(&w->token_row);
-	w->nthreads = 0;
-	hmap_clear(&w->thread_idx);
-	w->nprocs = 0;
-	hmap_clear(&w->proc_idx);
+	cache_clear(&w->thread_cache);
+	cache_clear(&w->proc_cache);
 	w->nwaits = 0;
 	hmap_clear(&w->wait_idx);
 	if (w->strs)
@@ -1128,8 +1304,17 @@ static void writer_reset_caches(struct store_writer *w)
 
 int store_writer_init(struct store *st)
 {
-	st->w.strs = calloc(STORE_STRCACHE_SLOTS, sizeof(*st->w.strs));
-	if (!st->w.strs)
+	struct store_writer *w = &st->w;
+
+	/* Sized once: the writer allocates nothing that grows with the run
+	 * except the task batch and the open waits, both capped. */
+	w->proc_base = -1;
+	w->strs = calloc(STORE_STRCACHE_SLOTS, sizeof(*w->strs));
+	w->threads = calloc(STORE_THREAD_CACHE, sizeof(*w->threads));
+	w->procs = calloc(STORE_PROC_CACHE, sizeof(*w->procs));
+	if (!w->strs || !w->threads || !w->procs ||
+	    cache_init(&w->thread_cache, STORE_THREAD_CACHE) < 0 ||
+	    cache_init(&w->proc_cache, STORE_PROC_CACHE) < 0)
 		return store_fail(st, -ENOMEM, "open trace store: out of memory");
 	return 0;
 }
@@ -1143,9 +1328,9 @@ void store_writer_free(struct store *st)
 	hmap_free(&w->ctx_row);
 	hmap_free(&w->token_row);
 	free(w->threads);
-	hmap_free(&w->thread_idx);
+	cache_free(&w->thread_cache);
 	free(w->procs);
-	hmap_free(&w->proc_idx);
+	cache_free(&w->proc_cache);
 	free(w->waits);
 	hmap_free(&w->wait_idx);
 	free(w->bloom.bits);
@@ -1214,10 +1399,21 @@ int store_chunk_begin(struct store *st, int64_t session_id, const char *chunk_id
 	if (rc < 0)
 		goto out;
 	rc = 0;
-	if (!w->bloom_ready) {
-		rc = bloom_build(st);
+	if (w->proc_base < 0) {
+		/* Processes up to here may have task rows the Bloom filter has
+		 * not seen: their task_new always looks the key up. */
+		rc = step_find(st, S(st, PROC_MAXID), &w->proc_base, "begin chunk");
 		if (rc < 0)
 			goto out;
+		rc = 0;
+	}
+	if (!w->bloom.bits) {
+		/* calloc: pages become resident as bits are set. */
+		w->bloom.bits = calloc(STORE_BLOOM_BITS / 64, sizeof(uint64_t));
+		if (!w->bloom.bits) {
+			rc = store_fail(st, -ENOMEM, "begin chunk: out of memory");
+			goto out;
+		}
 	}
 	if (w->session != session_id) {
 		w->last_proc = 0;

@@ -33,6 +33,18 @@ struct test_entry {
 /* Runs the table; returns the process exit status. */
 int test_runner_main(int argc, char **argv, const struct test_entry *tests, size_t n);
 
+/* Whether this is a CI run: the environment variable CI is set to anything
+ * but "", "0" or "false" (CI systems set CI=true; so does .ci/run). */
+int test_runner_in_ci(void);
+/* A suite that cannot run here (not root, no LTTng, a refused unshare, ...)
+ * reports every selected test with the reason and returns the exit status:
+ * outside CI each is skipped (TAP "ok N name # SKIP why") and the status is
+ * 77 (CTest's SKIP_RETURN_CODE); in CI each fails ("not ok N name # cannot
+ * run in CI: why") and the status is 1, so that CI never passes a suite that
+ * tested nothing. */
+int test_runner_cannot_run(int argc, char **argv, const struct test_entry *tests, size_t n,
+			   const char *why);
+
 #define TEST_MAIN(table) \
 	int main(int argc, char **argv) \
 	{ \

@@ -5,7 +5,8 @@
  * traces (weft record --keep-trace) to check what weft stored.
  *
  * Paths come from the build: WEFT_BIN (the weft command), SEQ_TASKS (a
- * program emitting tasks numbered 1..N), WEFT_EXAMPLES_DIR and WEFT_EXAMPLES
+ * program emitting tasks numbered 1..N), LOOP_BIND (a thread serving two loops
+ * one after the other), WEFT_EXAMPLES_DIR and WEFT_EXAMPLES
  * (space-separated names).
  */
 #include <dirent.h>
@@ -307,6 +308,54 @@ TEST_IMPL(record_every_example)
 		n++;
 	}
 	ASSERT_EQ(n, 16);
+	teardown();
+	return 0;
+}
+
+/* A thread serves a context over an interval, not forever: loop-bind's main
+ * thread runs loop bind-a (weft_loop_run_until), serves nothing for 50 ms,
+ * then runs bind-b.  The store, from the real recorded trace, must show two
+ * bounded bindings of that thread, in that order, with the gap between them
+ * in which "which context did it serve at T" has no answer. */
+TEST_IMPL(record_thread_bindings)
+{
+	const char *main_thread = "(SELECT t.id FROM threads t JOIN processes p ON "
+				  "p.id = t.process WHERE t.tid = p.pid)";
+	struct run_result r;
+	char db[600], sql[1024], got[256];
+	int64_t a_end, b_begin;
+
+	setup();
+	snprintf(db, sizeof db, "%s/bind.db", tmpdir);
+	if (WEFT(&r, 60, "record", "-o", db, "--", LOOP_BIND) != 0)
+		TEST_FAIL_("weft record -- loop-bind: exit %d: %s", proc_exit_code(&r), r.err);
+	ASSERT_NOT_NULL(strstr(r.out, "loop-bind: ok"));
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM thread_bindings WHERE thread = %s",
+		 main_thread);
+	ASSERT_EQ(sql_int(db, sql), 2);
+	snprintf(sql, sizeof sql, "SELECT group_concat(ctx_name, ',') FROM (SELECT ctx_name "
+		 "FROM thread_binding_summary WHERE thread = %s AND begin_ns < end_ns "
+		 "ORDER BY begin_ns)", main_thread);
+	sql_text(db, sql, got, sizeof got);
+	ASSERT_STR_EQ(got, "bind-a,bind-b");
+	snprintf(sql, sizeof sql, "SELECT end_ns FROM thread_binding_summary WHERE thread = %s "
+		 "AND ctx_name = 'bind-a'", main_thread);
+	a_end = sql_int(db, sql);
+	snprintf(sql, sizeof sql, "SELECT begin_ns FROM thread_binding_summary WHERE "
+		 "thread = %s AND ctx_name = 'bind-b'", main_thread);
+	b_begin = sql_int(db, sql);
+	ASSERT_GE(b_begin - a_end, 40 * 1000000LL); /* the 50 ms in which it served nothing */
+	/* In the gap, the thread served no context. */
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM thread_bindings WHERE thread = %s AND "
+		 "(begin_ns IS NULL OR begin_ns <= %lld) AND (end_ns IS NULL OR end_ns > %lld)",
+		 main_thread, (long long)(a_end + 20000000), (long long)(a_end + 20000000));
+	ASSERT_EQ(sql_int(db, sql), 0);
+	/* threads.ctx is only the context of its latest worker_state(start). */
+	snprintf(sql, sizeof sql, "SELECT c.name FROM threads t JOIN contexts c ON c.id = t.ctx "
+		 "WHERE t.id = %s", main_thread);
+	sql_text(db, sql, got, sizeof got);
+	ASSERT_STR_EQ(got, "bind-b");
+	proc_result_free(&r);
 	teardown();
 	return 0;
 }
@@ -972,6 +1021,7 @@ static const struct test_entry tests[] = {
 	TEST_ENTRY(bad_arguments_are_usage_errors)
 	TEST_ENTRY(record_missing_command_leaves_nothing)
 	TEST_ENTRY_TIMEOUT(record_every_example, 600)
+	TEST_ENTRY_TIMEOUT(record_thread_bindings, 90)
 	TEST_ENTRY_TIMEOUT(attach_mid_run, 60)
 	TEST_ENTRY_TIMEOUT(sigkill_traced_program, 90)
 	TEST_ENTRY_TIMEOUT(sigkill_weft_then_import_completes, 120)

@@ -18,7 +18,8 @@
  *
  * Needs lttng-sessiond (started if none answers) and babeltrace2.  If LTTng
  * cannot be started at all, every test is reported skipped (TAP "# SKIP",
- * exit status 77 for CTest) with the reason; anything else is a failure.
+ * exit status 77 for CTest) with the reason -- in CI (CI=true) failed
+ * instead, exit status 1; anything else is a failure.
  * WEFT_IT_KEEP=1 keeps the recordings; they are kept anyway if a test fails.
  * WEFT_IT_DIR=DIR uses (and keeps) the recordings in DIR, recording only the
  * missing ones: to check kept recordings again, without LTTng.
@@ -138,34 +139,13 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 	return remove(path);
 }
 
-/* Whether test `name` is selected by the command line (all if none named). */
-static bool selected(int argc, char **argv, const char *name)
-{
-	bool any = false;
-
-	for (int a = 1; a < argc; a++) {
-		if (argv[a][0] == '-')
-			continue;
-		any = true;
-		if (strcmp(argv[a], name) == 0)
-			return true;
-	}
-	return !any;
-}
-
-/* Reports every selected test skipped: LTTng is unavailable. */
+/* Reports every selected test skipped (failed, in CI): LTTng is unavailable. */
 static int skip_all(int argc, char **argv, const char *why)
 {
-	int planned = 0, n = 0;
+	char msg[1100];
 
-	for (size_t i = 0; i < N_TESTS; i++)
-		planned += selected(argc, argv, tests[i].name);
-	printf("1..%d\n", planned);
-	for (size_t i = 0; i < N_TESTS; i++)
-		if (selected(argc, argv, tests[i].name))
-			printf("ok %d %s # SKIP cannot start LTTng: %s\n", ++n, tests[i].name, why);
-	it_note("# 0 passed, 0 failed, %d skipped: %s\n", planned, why);
-	return 77;
+	snprintf(msg, sizeof msg, "cannot start LTTng: %s", why);
+	return test_runner_cannot_run(argc, argv, tests, N_TESTS, msg);
 }
 
 int main(int argc, char **argv)

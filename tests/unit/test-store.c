@@ -1031,6 +1031,136 @@ TEST_IMPL(big_chunk)
 	return 0;
 }
 
+/* Thread bindings (worker_state start .. stop) are intervals: a thread that
+ * ran loop A once is not A's thread forever.  Times are relative to BASE.
+ *
+ *   tid 100 (main)  A [1000, 2000)  nothing  B [5000, 8000) with A nested
+ *                   [5500, 5600) (a loop run from B's callback); B is still
+ *                   open at the first commit, closed in the next chunk
+ *   tid 101         stop of pool P at 300 with no start: [NULL, 300)
+ *   tid 102         P [100, 9000), a duplicate start at 150, closed after
+ *                   the writer was closed and reopened
+ */
+TEST_IMPL(thread_bindings)
+{
+	char *sql = doc_query("context-at"), err[256];
+	struct store *st;
+	int64_t sess, main_row;
+
+	fixture();
+	st = open_store(STORE_CREATE);
+	check_ok(st, store_session_begin(st, "h", "s", BASE, &sess));
+	check_ok(st, store_chunk_begin(st, sess, "c1"));
+	EV(st, context_new, 10, 100, 7, 0, 0, WEFT_CTX_LOOP, 1, 2, "A", NULL);
+	EV(st, context_new, 20, 100, 8, 0, 0, WEFT_CTX_LOOP, 1, 2, "B", NULL);
+	EV(st, context_new, 30, 100, 9, 0, 0, WEFT_CTX_POOL, 2, 2, "P", NULL);
+	EV(st, worker_state, 100, 102, 9, 0, 0, WEFT_WORKER_START, 0, 0, NULL, NULL);
+	EV(st, worker_state, 150, 102, 9, 0, 0, WEFT_WORKER_START, 0, 0, NULL, NULL);
+	EV(st, worker_state, 300, 101, 9, 0, 0, WEFT_WORKER_STOP, 0, 0, NULL, NULL);
+	EV(st, worker_state, 1000, 100, 7, 0, 0, WEFT_WORKER_START, 0, 0, NULL, NULL);
+	EV(st, worker_state, 1100, 100, 7, 0, 0, WEFT_WORKER_BUSY, 0, 0, NULL, NULL);
+	EV(st, worker_state, 2000, 100, 7, 0, 0, WEFT_WORKER_STOP, 0, 0, NULL, NULL);
+	EV(st, worker_state, 5000, 100, 8, 0, 0, WEFT_WORKER_START, 0, 0, NULL, NULL);
+	EV(st, worker_state, 5500, 100, 7, 0, 0, WEFT_WORKER_START, 0, 0, NULL, NULL);
+	EV(st, worker_state, 5600, 100, 7, 0, 0, WEFT_WORKER_STOP, 0, 0, NULL, NULL);
+	check_ok(st, store_chunk_commit(st));
+	/* B and P are open: in the table with end NULL. */
+	ASSERT_QUERY(run_query(st, "SELECT tid, ctx_name, begin_ns, end_ns FROM "
+			       "thread_binding_summary ORDER BY tid, coalesce(begin_ns, -1)",
+			       "tid,ctx_name,begin_ns,end_ns", NULL),
+		     "100|A|1000|2000\n100|B|5000|\n100|A|5500|5600\n101|P||300\n102|P|100|\n");
+	check_ok(st, store_chunk_begin(st, sess, "c2"));
+	EV(st, worker_state, 8000, 100, 8, 0, 0, WEFT_WORKER_STOP, 0, 0, NULL, NULL);
+	check_ok(st, store_chunk_commit(st));
+	store_close(st);
+	/* A new writer (weftd restarted): the open binding is found again. */
+	st = open_store(0);
+	check_ok(st, store_chunk_begin(st, sess, "c3"));
+	EV(st, worker_state, 9000, 102, 9, 0, 0, WEFT_WORKER_STOP, 0, 0, NULL, NULL);
+	check_ok(st, store_chunk_commit(st));
+	ASSERT_QUERY(run_query(st, "SELECT tid, ctx_name, ctx_kind, begin_ns, end_ns, "
+			       "duration_ns FROM thread_binding_summary ORDER BY tid, "
+			       "coalesce(begin_ns, -1)",
+			       "tid,ctx_name,ctx_kind,begin_ns,end_ns,duration_ns", NULL),
+		     "100|A|loop|1000|2000|1000\n100|B|loop|5000|8000|3000\n"
+		     "100|A|loop|5500|5600|100\n101|P|pool||300|\n102|P|pool|100|9000|8900\n");
+	/* Which context the main thread served at T (innermost binding). */
+	main_row = q_int(st, "SELECT id FROM threads WHERE tid = 100");
+	ASSERT_QUERY(run_query(st, sql, "ctx_name,begin_ns", ":thread", main_row, ":ts_ns",
+			       (int64_t)1500, NULL), "A|1000\n");
+	ASSERT_QUERY(run_query(st, sql, "ctx_name,begin_ns", ":thread", main_row, ":ts_ns",
+			       (int64_t)3000, NULL), "");
+	ASSERT_QUERY(run_query(st, sql, "ctx_name,begin_ns", ":thread", main_row, ":ts_ns",
+			       (int64_t)5550, NULL), "A|5500\n");
+	ASSERT_QUERY(run_query(st, sql, "ctx_name,begin_ns", ":thread", main_row, ":ts_ns",
+			       (int64_t)6000, NULL), "B|5000\n");
+	ASSERT_QUERY(run_query(st, sql, "ctx_name,begin_ns", ":thread", main_row, ":ts_ns",
+			       (int64_t)8000, NULL), "");
+	/* threads.ctx: the context of the latest start, no more. */
+	ASSERT_EQ(q_int(st, "SELECT c.ctx FROM threads t JOIN contexts c ON c.id = t.ctx "
+			    "WHERE t.tid = 100"), 7);
+	free(sql);
+	ASSERT_EQ(store_check(st, err, sizeof(err)), 0);
+	store_close(st);
+	cleanup();
+	return 0;
+}
+
+/* Evicted threads and waits come back from the table: more threads than the
+ * thread cache holds, each with an open block and binding, and more open
+ * waits than are kept in memory, all closed afterwards in a later chunk. */
+TEST_IMPL(evicted_intervals)
+{
+	const int nthreads = 5000, nwaits = 20000;
+	struct store *st;
+	char err[256];
+	int64_t sess, ts = 1000;
+	int i;
+
+	fixture();
+	st = open_store(STORE_CREATE);
+	check_ok(st, store_session_begin(st, "h", "s", BASE, &sess));
+	check_ok(st, store_chunk_begin(st, sess, "c1"));
+	EV(st, context_new, ts, 100, 9, 0, 0, WEFT_CTX_POOL, 2, 2, "P", NULL);
+	for (i = 0; i < nthreads; i++) {
+		EV(st, worker_state, ts += 10, 1000 + i, 9, 0, 0, WEFT_WORKER_START, 0, 0, NULL,
+		   NULL);
+		EV(st, block_begin, ts += 10, 1000 + i, 0, 0, 0, 0, 0, 0, "read", NULL);
+	}
+	for (i = 0; i < nwaits; i++)
+		EV(st, wait_begin, ts += 10, 100, 1 + (uint64_t)i, 100000 + (uint64_t)i, 0,
+		   WEFT_WAIT_ASYNC, 0, 0, NULL, NULL);
+	/* Some close in the same chunk, after their eviction. */
+	for (i = 0; i < 100; i++)
+		EV(st, wait_end, ts += 10, 100, 1 + (uint64_t)i, 100000 + (uint64_t)i, 0, 0, 0,
+		   0, NULL, NULL);
+	check_ok(st, store_chunk_commit(st));
+	check_ok(st, store_chunk_begin(st, sess, "c2"));
+	for (i = 0; i < nthreads; i++) {
+		EV(st, block_end, ts += 10, 1000 + i, 0, 0, 0, 0, 0, 0, NULL, NULL);
+		EV(st, worker_state, ts += 10, 1000 + i, 9, 0, 0, WEFT_WORKER_STOP, 0, 0, NULL,
+		   NULL);
+	}
+	for (i = 100; i < nwaits; i++)
+		EV(st, wait_end, ts += 10, 100, 1 + (uint64_t)i, 100000 + (uint64_t)i, 0, 0, 0,
+		   0, NULL, NULL);
+	check_ok(st, store_chunk_commit(st));
+	ASSERT_EQ(q_int(st, "SELECT count(*) FROM threads"), nthreads + 1);
+	ASSERT_EQ(q_int(st, "SELECT count(*) FROM blocks WHERE begin_ns IS NOT NULL AND "
+			    "end_ns > begin_ns"), nthreads);
+	ASSERT_EQ(q_int(st, "SELECT count(*) FROM blocks"), nthreads);
+	ASSERT_EQ(q_int(st, "SELECT count(*) FROM thread_bindings WHERE begin_ns IS NOT NULL "
+			    "AND end_ns > begin_ns"), nthreads);
+	ASSERT_EQ(q_int(st, "SELECT count(*) FROM thread_bindings"), nthreads);
+	ASSERT_EQ(q_int(st, "SELECT count(*) FROM waits WHERE begin_ns IS NOT NULL AND "
+			    "end_ns > begin_ns"), nwaits);
+	ASSERT_EQ(q_int(st, "SELECT count(*) FROM waits"), nwaits);
+	ASSERT_EQ(store_check(st, err, sizeof(err)), 0);
+	store_close(st);
+	cleanup();
+	return 0;
+}
+
 /* The writer's hash map against a plain array, under random puts and
  * deletes (deletion shifts probe runs back: easy to get subtly wrong). */
 TEST_IMPL(hmap_random)
@@ -1500,6 +1630,8 @@ static const struct test_entry tests[] = {
 	TEST_ENTRY(commit_is_durable)
 	TEST_ENTRY(integrity)
 	TEST_ENTRY(hmap_random)
+	TEST_ENTRY(thread_bindings)
+	TEST_ENTRY_TIMEOUT(evicted_intervals, 120)
 	TEST_ENTRY_TIMEOUT(big_chunk, 240)
 	TEST_ENTRY_TIMEOUT(size, 240)
 };
