@@ -19,6 +19,9 @@ enum {
 	EXIT_OK = 0,
 	EXIT_FAIL = 1,  /* the command ran and failed (or found what --fail-on asks) */
 	EXIT_USAGE = 2, /* bad arguments */
+	/* weft record: the recording itself failed (otherwise it exits with
+	 * the traced command's own status) */
+	EXIT_RECORD_FAILED = 125,
 };
 
 struct cmd_entry {

@@ -20,6 +20,7 @@
 #include "cli.h"
 #include "progress.h"
 #include "recorder.h"
+#include "report.h"
 
 static volatile sig_atomic_t interrupted;
 
@@ -88,9 +89,11 @@ static int attach_exec(int argc, char **argv)
 	int64_t duration = -1, grace = 5000000000LL, t0;
 	unsigned long long started;
 	uint64_t pidv = 0;
-	const char *pidarg = NULL;
+	const char *pidarg = NULL, *config = NULL;
 	int rc = EXIT_FAIL, reg = 0;
-	char err[512];
+	struct detect_config cfg;
+	bool no_detect = false;
+	char err[1024];
 	pid_t pid;
 
 	for (int i = 1; i < argc; i++) {
@@ -114,6 +117,14 @@ static int attach_exec(int argc, char **argv)
 			i++;
 		} else if (strcmp(argv[i], "--lossless") == 0) {
 			o.lossless = true;
+		} else if (strcmp(argv[i], "--config") == 0) {
+			if (++i == argc) {
+				cli_error("attach", "Cannot attach: --config needs a file name");
+				return EXIT_USAGE;
+			}
+			config = argv[i];
+		} else if (strcmp(argv[i], "--no-detect") == 0) {
+			no_detect = true;
 		} else if (argv[i][0] == '-') {
 			cli_error("attach", "Cannot attach: unknown option: option=%s", argv[i]);
 			return EXIT_USAGE;
@@ -133,13 +144,22 @@ static int attach_exec(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	pid = (pid_t)pidv;
+	if (report_load_config(&cfg, config, err, sizeof err) < 0) {
+		cli_error("attach", "%s", err);
+		detect_config_free(&cfg);
+		return EXIT_USAGE;
+	}
+	if (!no_detect)
+		o.detect = &cfg;
 	if (kill(pid, 0) != 0 && errno == ESRCH) {
 		cli_error("attach", "Cannot attach: no such process: pid=%d", (int)pid);
+		detect_config_free(&cfg);
 		return EXIT_FAIL;
 	}
 	if (kill(pid, 0) != 0 && errno == EPERM) {
 		cli_error("attach", "Cannot attach: permission denied: pid=%d (run as root, as "
 				    "the process's user, or join the 'tracing' group)", (int)pid);
+		detect_config_free(&cfg);
 		return EXIT_FAIL;
 	}
 	started = start_time(pid);
@@ -196,12 +216,13 @@ static int attach_exec(int argc, char **argv)
 	rc = EXIT_OK;
 out:
 	recorder_free(&r);
+	detect_config_free(&cfg);
 	return rc;
 }
 
 const struct cmd_entry cmd_attach_entry = {
 	.name = "attach",
-	.usage = "PID [--for DURATION] [-o FILE] [--grace DURATION]",
+	.usage = "PID [--for DURATION] [-o FILE] [--grace DURATION] [--config FILE] [--no-detect]",
 	.summary = "Trace an already running instrumented process.",
 	.help = "Creates an LTTng session that tracks only PID (its vpid) and ingests its\n"
 		"weft events into the store until Ctrl-C, until DURATION has passed, or until\n"
@@ -215,7 +236,11 @@ const struct cmd_entry cmd_attach_entry = {
 		"                     tracepoints before saying it is not instrumented\n"
 		"                     (default: 5s)\n"
 		"  --lossless         blocking channel (only affects programs started with\n"
-		"                     LTTNG_UST_ALLOW_BLOCKING=1)\n\n"
+		"                     LTTNG_UST_ALLOW_BLOCKING=1)\n"
+		"  --config FILE      detector settings (docs/detectors.md)\n"
+		"  --no-detect        do not run the detectors while attached\n\n"
+		"The detectors run as chunks arrive and at the end; the findings are printed\n"
+		"after the summary (details: weft report FILE).\n\n"
 		"Errors name the cause: no such process, permission, no session daemon and\n"
 		"none can be started, process not instrumented.\n",
 	.exec = attach_exec,

@@ -16,6 +16,7 @@
 #include "cli.h"
 #include "progress.h"
 #include "recorder.h"
+#include "report.h"
 
 static volatile sig_atomic_t interrupted;
 
@@ -136,12 +137,17 @@ static int record_exec(int argc, char **argv)
 {
 	struct recorder_opts o = { .cmd = "record", .out = "weft.db", .rotate_us = 1000000 };
 	struct recorder r;
-	const char *preload = NULL;
+	struct detect_config cfg;
+	const char *preload = NULL, *config = NULL;
+	bool no_detect = false;
+	char err[1024];
 	struct sigaction sa;
-	int i, status = 0, e, rc = EXIT_FAIL;
+	int i, status = 0, e, rc;
 	int64_t interrupted_at = 0;
 	struct child child = { -1, -1, -1 };
 	bool exited = false, all = false;
+
+	rc = EXIT_RECORD_FAILED;
 
 	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
 		if (strcmp(argv[i], "-o") == 0 || strcmp(argv[i], "--output") == 0) {
@@ -179,6 +185,14 @@ static int record_exec(int argc, char **argv)
 			}
 			*(size ? &o.subbuf_size : &o.num_subbuf) = v;
 			i++;
+		} else if (strcmp(argv[i], "--config") == 0) {
+			if (++i == argc) {
+				cli_error("record", "Cannot record: --config needs a file name");
+				return EXIT_USAGE;
+			}
+			config = argv[i];
+		} else if (strcmp(argv[i], "--no-detect") == 0) {
+			no_detect = true;
 		} else if (strcmp(argv[i], "--preload") == 0) {
 			if (++i == argc) {
 				cli_error("record", "Cannot record: --preload needs a library path");
@@ -199,6 +213,14 @@ static int record_exec(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 
+	if (report_load_config(&cfg, config, err, sizeof err) < 0) {
+		cli_error("record", "%s", err);
+		detect_config_free(&cfg);
+		return EXIT_USAGE;
+	}
+	if (!no_detect)
+		o.detect = &cfg;
+
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
@@ -207,7 +229,8 @@ static int record_exec(int argc, char **argv)
 	e = spawn_prepare(&child, argv + i, preload, o.lossless);
 	if (e) {
 		cli_error("record", "Cannot start command: %s: command=%s", strerror(-e), argv[i]);
-		return EXIT_FAIL;
+		detect_config_free(&cfg);
+		return EXIT_RECORD_FAILED;
 	}
 	if (!all)
 		o.track_vpid = child.pid;
@@ -241,24 +264,33 @@ static int record_exec(int argc, char **argv)
 	if (recorder_finish(&r) != 0)
 		goto out;
 	recorder_summary(&r);
-	if (!exited)
-		;
-	else if (WIFEXITED(status) && WEXITSTATUS(status))
-		printf("weft record: %s exited with status %d\n", argv[i], WEXITSTATUS(status));
-	else if (WIFSIGNALED(status))
+	/* Like time(1) and strace: CMD's own status, so that `weft record --
+	 * ./tests` fails a CI job when the tests fail. */
+	if (!exited) {
+		rc = 130; /* interrupted while CMD still runs */
+	} else if (WIFEXITED(status)) {
+		rc = WEXITSTATUS(status);
+		if (rc)
+			printf("weft record: %s exited with status %d\n", argv[i], rc);
+	} else if (WIFSIGNALED(status)) {
 		printf("weft record: %s was killed by signal %d (%s)\n", argv[i], WTERMSIG(status),
 		       strsignal(WTERMSIG(status)));
-	rc = EXIT_OK;
+		rc = 128 + WTERMSIG(status);
+	} else {
+		rc = EXIT_OK;
+	}
 	r.ok = true;
 out:
 	recorder_free(&r);
+	detect_config_free(&cfg);
 	return rc;
 }
 
 const struct cmd_entry cmd_record_entry = {
 	.name = "record",
 	.usage = "[-o FILE] [--all] [--lossless] [--rotate PERIOD] [--preload LIB] [--keep-trace]\n"
-		 "                   [--subbuf-size SIZE] [--num-subbuf N] -- CMD [ARGS...]",
+		 "                   [--subbuf-size SIZE] [--num-subbuf N] [--config FILE]\n"
+		 "                   [--no-detect] -- CMD [ARGS...]",
 	.summary = "Run a command under a new LTTng session and store its weft events.",
 	.help = "Starts a session daemon if none is reachable, creates an LTTng session that\n"
 		"records weft:* events with vpid/vtid/procname context, runs CMD, and ingests\n"
@@ -282,8 +314,16 @@ const struct cmd_entry cmd_record_entry = {
 		"                      in discard mode, and make --lossless block sooner\n"
 		"  --preload LIB       add LIB to CMD's LD_PRELOAD (e.g. a probe library)\n"
 		"  --keep-trace        keep the LTTng trace (CTF) after ingesting it and print\n"
-		"                      where it is (for babeltrace2 or `weft import`)\n\n"
-		"Exit status: 0 when the recording was stored (whatever CMD's status, which is\n"
-		"printed), 1 when recording failed, 2 for bad arguments.\n",
+		"                      where it is (for babeltrace2 or `weft import`)\n"
+		"  --config FILE       detector settings (default ~/.config/weft/weft.conf if it\n"
+		"                      exists; docs/detectors.md)\n"
+		"  --no-detect         do not run the detectors (weft report can, later)\n\n"
+		"The detectors run as chunks arrive and once more at the end; the findings\n"
+		"are printed after the summary, one line each (details: weft report FILE).\n\n"
+		"Exit status: when the recording was stored, CMD's own status (128+N when a\n"
+		"signal N killed it; 130 when interrupted while CMD still ran), so that\n"
+		"`weft record -- ./tests` fails when the tests fail; 125 when the recording\n"
+		"itself failed (CMD could not start, or the trace could not be stored); 2 for\n"
+		"bad arguments.\n",
 	.exec = record_exec,
 };

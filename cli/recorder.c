@@ -17,6 +17,7 @@
 #include "cli.h"
 #include "progress.h"
 #include "recorder.h"
+#include "report.h"
 
 /*
  * Sessions named weft-<pid>-<time> whose weft process is gone were left by a
@@ -117,6 +118,25 @@ static const char *chunk_name(const char *path)
 	return s ? s + 1 : path;
 }
 
+/* Brings this recording's findings up to date: after every stored chunk
+ * (live: a condition is reported once it has held for its persistence time
+ * by the last stored event) and once more at the end (final). */
+static void detect(struct recorder *r, bool final)
+{
+	struct detect_opts o = { .cfg = r->o.detect, .session = r->session_id, .final = final };
+	char err[1024];
+
+	if (!r->o.detect || !r->session_id || r->detect_failed)
+		return;
+	if (detect_run(r->st, &o, NULL, err, sizeof err) < 0) {
+		/* The recording goes on: its data is in the store, and weft
+		 * report can analyse it later. */
+		cli_error(r->o.cmd, "%s (the recording goes on; run weft report %s later)", err,
+			  r->o.out);
+		r->detect_failed = true;
+	}
+}
+
 static int ingest_one(struct recorder *r, const char *path)
 {
 	struct ingest_opts io = { 0 };
@@ -149,6 +169,8 @@ static int ingest_one(struct recorder *r, const char *path)
 	}
 	if (!r->o.keep_trace)
 		cli_rm_rf(path);
+	if (!rep.skipped)
+		detect(r, false);
 	return 0;
 }
 
@@ -239,6 +261,8 @@ int recorder_finish(struct recorder *r)
 		cli_error(r->o.cmd, "%s", store_errmsg(r->st));
 		rc = rc ? rc : erc;
 	}
+	if (!rc)
+		detect(r, true);
 	return rc;
 }
 
@@ -307,6 +331,20 @@ void recorder_summary(struct recorder *r)
 		if (cli_pathf(wal, sizeof wal, "%s-wal", r->o.out) == 0 && stat(wal, &sb) == 0)
 			bytes += (double)sb.st_size;
 		printf("weft %s: store %s (%.1f MB)\n", r->o.cmd, r->o.out, bytes / 1e6);
+	}
+	if (r->o.detect && !r->detect_failed && r->session_id) {
+		struct report_opts ro = { .format = REPORT_TEXT, .fail_on = -1, .brief = true,
+					  .session = r->session_id, .store_path = r->o.out };
+		struct report_result res;
+
+		fflush(stdout);
+		if (report_print(r->st, stdout, &ro, &res, r->o.cmd) == 0)
+			printf("weft %s: %u finding%s (%u error, %u warning, %u info)%s\n", r->o.cmd,
+			       res.total, res.total == 1 ? "" : "s",
+			       res.by_severity[STORE_SEVERITY_ERROR],
+			       res.by_severity[STORE_SEVERITY_WARNING],
+			       res.by_severity[STORE_SEVERITY_INFO],
+			       res.total ? "; details: weft report" : "");
 	}
 }
 

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "detect.h"
 #include "ingest.h"
 #include "session.h"
 
@@ -27,6 +28,7 @@ struct recorder_opts {
 	bool keep_trace;        /* keep the CTF chunks after ingesting them */
 	uint64_t subbuf_size;   /* ring buffer geometry per CPU; 0: session.h's default */
 	uint64_t num_subbuf;
+	const struct detect_config *detect; /* run the detectors live and at the end; NULL: don't */
 };
 
 struct recorder {
@@ -44,6 +46,7 @@ struct recorder {
 	int64_t t0_ns;
 	int64_t t0_wall_ns;     /* CLOCK_REALTIME at start, ns since the epoch */
 	bool ok;                /* set by the caller when the recording was stored */
+	bool detect_failed;     /* a detector run failed (said once) */
 };
 
 /* Opens the store, makes sure a session daemon runs, creates and starts the
@@ -54,7 +57,8 @@ int recorder_start(struct recorder *r, const struct recorder_opts *o);
 int recorder_poll(struct recorder *r, int timeout_ms);
 /* Stops the session and ingests what is left.  0 or < 0 (printed). */
 int recorder_finish(struct recorder *r);
-/* Prints the summary (events, tasks, loss, store size). */
+/* Prints the summary (events, tasks, loss, store size), then this
+ * recording's findings (one line each) when the detectors ran. */
 void recorder_summary(struct recorder *r);
 /* Destroys the session, closes the store, removes the trace directory when
  * every chunk is in the store (else says where it is).  A store this

@@ -217,6 +217,7 @@ int report_print(struct store *st, FILE *out, const struct report_opts *o,
 		"FROM findings f LEFT JOIN processes p ON p.id = f.process "
 		"LEFT JOIN tasks t ON t.id = f.task LEFT JOIN strings n ON n.id = t.name "
 		"LEFT JOIN strings si ON si.id = t.site "
+		"WHERE ?1 = 0 OR f.session = ?1 "
 		"ORDER BY f.attached_to IS NOT NULL, f.severity DESC, f.session, f.begin_ns, f.id";
 	struct baseline base = { 0 };
 	sqlite3_stmt *s = NULL;
@@ -231,6 +232,7 @@ int report_print(struct store *st, FILE *out, const struct report_opts *o,
 		baseline_free(&base);
 		return -EIO;
 	}
+	sqlite3_bind_int64(s, 1, o->session);
 	if (o->format == REPORT_JSON) {
 		fputs("{\"store\": ", out);
 		json_str(out, o->store_path ? o->store_path : "");

@@ -22,6 +22,7 @@ struct report_opts {
 	const char *baseline;     /* an earlier `--format json` report, or NULL */
 	const char *store_path;   /* for the header */
 	bool brief;               /* text: one line per finding (weft record) */
+	int64_t session;          /* only this session's findings; 0: all */
 };
 
 struct report_result {

@@ -42,6 +42,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "detect.h"
 #include "ingest.h"
 #include "parse.h"
 #include "sanitize.h"
@@ -60,7 +61,8 @@
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
 static const char usage_text[] =
-	"usage: weftd --relayd-output BASE [-o FILE] [--poll DURATION] [--keep] [--once]\n";
+	"usage: weftd --relayd-output BASE [-o FILE] [--poll DURATION] [--keep] [--once]\n"
+	"             [--config FILE] [--no-detect]\n";
 
 static const char help_text[] =
 	"\n"
@@ -113,6 +115,9 @@ static const char help_text[] =
 	"                        chunk once it is committed)\n"
 	"  --once                process the chunks present now, then exit (for tests\n"
 	"                        and cron)\n"
+	"  --config FILE         detector settings (docs/detectors.md); the detectors\n"
+	"                        run after each chunk and once a session has ended\n"
+	"  --no-detect           do not run the detectors (weft report can, later)\n"
 	"  -h, --help            print this help\n"
 	"\n"
 	"Output: one line per chunk on stdout,\n"
@@ -136,6 +141,8 @@ struct weftd {
 	struct store *st;
 	struct state state;
 	uint64_t chunks, events, empty, failed;
+	struct detect_config detect; /* the detectors' settings */
+	int no_detect;
 };
 
 static volatile sig_atomic_t stop_sig;
@@ -335,6 +342,21 @@ static void weftd_log_ingested(const struct scan_chunk *c, const struct ingest_r
 /* Handles one chunk not handled before.  Returns 0 when the chunk is dealt
  * with (ingested, empty, or failed for good: e->kind says which), 1 when it
  * is to be retried later (the session's later chunks must wait). */
+/* Brings a session's findings up to date (detect.h): live after each of its
+ * chunks, final once the session ended.  A failure is logged; ingestion goes
+ * on (weft report can analyse the store later). */
+static void weftd_detect(struct weftd *d, int64_t session, bool final)
+{
+	struct detect_opts o = { .cfg = &d->detect, .session = session, .final = final };
+	struct detect_stats ds;
+	char err[1024];
+
+	if (d->no_detect || !session)
+		return;
+	if (detect_run(d->st, &o, &ds, err, sizeof err) < 0)
+		log_err("%s: path=%s", err, d->db);
+}
+
 static int weftd_chunk(struct weftd *d, const struct scan_chunk *c, struct state_entry *e)
 {
 	struct ingest_opts io = { 0 };
@@ -379,6 +401,8 @@ static int weftd_chunk(struct weftd *d, const struct scan_chunk *c, struct state
 			weftd_log_ingested(c, &rep, now_ns() - t0, weftd_dispose(d, c));
 		if (e)
 			e->kind = STATE_DONE;
+		if (!rep.skipped)
+			weftd_detect(d, rep.session_id, false);
 		return 0;
 	}
 	if (chunk_fault(rc)) {
@@ -493,6 +517,7 @@ static int weftd_end_session(struct weftd *d, const char *host, const char *name
 		snprintf(err, errlen, "%s", store_errmsg(d->st));
 		return rc;
 	}
+	weftd_detect(d, sid, true);
 	return 1;
 }
 
@@ -602,9 +627,11 @@ out:
 /* Parses argv into d.  Returns -1 to go on, else the exit status. */
 static int weftd_args(struct weftd *d, int argc, char **argv)
 {
-	enum { OPT_RELAYD = 256, OPT_POLL, OPT_KEEP, OPT_ONCE };
+	enum { OPT_RELAYD = 256, OPT_POLL, OPT_KEEP, OPT_ONCE, OPT_CONFIG, OPT_NO_DETECT };
 	static const struct option opts[] = {
 		{ "relayd-output", required_argument, NULL, OPT_RELAYD },
+		{ "config", required_argument, NULL, OPT_CONFIG },
+		{ "no-detect", no_argument, NULL, OPT_NO_DETECT },
 		{ "output", required_argument, NULL, 'o' },
 		{ "poll", required_argument, NULL, OPT_POLL },
 		{ "keep", no_argument, NULL, OPT_KEEP },
@@ -636,6 +663,18 @@ static int weftd_args(struct weftd *d, int argc, char **argv)
 			break;
 		case OPT_ONCE:
 			d->once = 1;
+			break;
+		case OPT_CONFIG: {
+			char err[1024];
+
+			if (detect_config_load(&d->detect, optarg, err, sizeof err) < 0) {
+				fprintf(stderr, "weftd: %s\n", err);
+				return EXIT_USAGE;
+			}
+			break;
+		}
+		case OPT_NO_DETECT:
+			d->no_detect = 1;
 			break;
 		case 'h':
 			printf("%s%s", usage_text, help_text);
@@ -671,9 +710,12 @@ int main(int argc, char **argv)
 	char err[1024], safe[1024];
 	int status, rc, lock_fd = -1;
 
+	detect_config_init(&d.detect);
 	status = weftd_args(&d, argc, argv);
-	if (status >= 0)
+	if (status >= 0) {
+		detect_config_free(&d.detect);
 		return status;
+	}
 	status = EXIT_FAIL;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
@@ -731,6 +773,7 @@ int main(int argc, char **argv)
 out:
 	store_close(d.st);
 	state_free(&d.state);
+	detect_config_free(&d.detect);
 	if (lock_fd >= 0)
 		close(lock_fd);
 	return status;

@@ -220,7 +220,8 @@ TEST_IMPL(record_missing_command_leaves_nothing)
 	struct run_result r;
 
 	setup();
-	ASSERT_EQ(WEFT(&r, 30, "record", "-o", path_in("x.db"), "--", "/no/such/program"), 1);
+	/* 125: the recording itself failed (weft record --help) */
+	ASSERT_EQ(WEFT(&r, 30, "record", "-o", path_in("x.db"), "--", "/no/such/program"), 125);
 	assert_one_line_error(&r);
 	ASSERT(strstr(r.err, "No such file") != NULL);
 	ASSERT(access(path_in("x.db"), F_OK) != 0);
@@ -541,6 +542,65 @@ TEST_IMPL(import_v1_trace)
 	ASSERT_EQ(sql_int(path_in("v1.db"), "SELECT count(*) FROM tokens WHERE created_ns IS NOT NULL"),
 		  count_matching(bt, " weft:token_new:"));
 	free(bt);
+	return 0;
+}
+
+/* weft record exits with CMD's own status (a signal as 128+N), prints the
+ * findings after its summary, and weft report gates on them: --fail-on,
+ * --baseline. */
+TEST_IMPL(record_status_and_findings)
+{
+	char sh[] = "/bin/sh", c[] = "-c", exit3[] = "exit 3", killed[] = "kill -TERM $$";
+	char ex[512], healthy[512], json[600];
+	struct run_result r;
+	FILE *f;
+
+	setup();
+	ASSERT_EQ(WEFT(&r, 30, "record", "--no-detect", "-o", path_in("s.db"), "--", sh, c, exit3),
+		  3);
+	ASSERT(strstr(r.out, "exited with status 3") != NULL);
+	proc_result_free(&r);
+	ASSERT_EQ(WEFT(&r, 30, "record", "--no-detect", "-o", path_in("s.db"), "--", sh, c,
+		       killed), 128 + SIGTERM);
+	ASSERT(strstr(r.out, "killed by signal 15") != NULL);
+	proc_result_free(&r);
+
+	snprintf(ex, sizeof ex, "%s/unobserved-error", WEFT_EXAMPLES_DIR);
+	ASSERT_EQ(WEFT(&r, 60, "record", "-o", path_in("u.db"), "--", ex), 0);
+	if (!strstr(r.out, "\n  error   unobserved-error ") ||
+	    !strstr(r.out, "weft record: 1 finding (1 error, 0 warning, 0 info)"))
+		TEST_FAIL_("the finding is not printed after the summary: [%s]", r.out);
+	proc_result_free(&r);
+	snprintf(healthy, sizeof healthy, "%s/healthy", WEFT_EXAMPLES_DIR);
+	ASSERT_EQ(WEFT(&r, 60, "record", "-o", path_in("h.db"), "--", healthy), 0);
+	ASSERT(strstr(r.out, "weft record: 0 findings") != NULL);
+	proc_result_free(&r);
+
+	ASSERT_EQ(WEFT(&r, 60, "report", path_in("u.db"), "--fail-on", "error"), 1);
+	ASSERT(strstr(r.out, "save_settings") != NULL);
+	proc_result_free(&r);
+	ASSERT_EQ(WEFT(&r, 60, "report", path_in("h.db"), "--fail-on", "info"), 0);
+	proc_result_free(&r);
+	/* Its own report as the baseline: nothing new, so nothing fails. */
+	ASSERT_EQ(WEFT(&r, 60, "report", path_in("u.db"), "--format", "json"), 0);
+	snprintf(json, sizeof json, "%s", path_in("u.json"));
+	f = fopen(json, "w");
+	ASSERT_NOT_NULL(f);
+	fputs(r.out, f);
+	fclose(f);
+	proc_result_free(&r);
+	ASSERT_EQ(WEFT(&r, 60, "report", path_in("u.db"), "--fail-on", "info", "--baseline", json),
+		  0);
+	ASSERT(strstr(r.out, "1 in the baseline") != NULL);
+	proc_result_free(&r);
+	/* Bad input: one line, non-zero. */
+	ASSERT_EQ(WEFT(&r, 30, "report", path_in("u.db"), "--fail-on", "fatal"), 2);
+	assert_one_line_error(&r);
+	proc_result_free(&r);
+	ASSERT_EQ(WEFT(&r, 30, "report", path_in("nothing.db")), 1);
+	assert_one_line_error(&r);
+	proc_result_free(&r);
+	teardown();
 	return 0;
 }
 
@@ -1026,6 +1086,7 @@ static const struct test_entry tests[] = {
 	TEST_ENTRY_TIMEOUT(sigkill_traced_program, 90)
 	TEST_ENTRY_TIMEOUT(sigkill_weft_then_import_completes, 120)
 	TEST_ENTRY_TIMEOUT(import_v1_trace, 60)
+	TEST_ENTRY_TIMEOUT(record_status_and_findings, 240)
 	TEST_ENTRY_TIMEOUT(import_refuses_bad_input, 120)
 	TEST_ENTRY_TIMEOUT(import_same_data_once, 240)
 	TEST_ENTRY_TIMEOUT(import_overlap, 120)
