@@ -53,4 +53,7 @@ q "longest queue waits (ms)" \
    FROM task_summary s WHERE s.queue_wait_ns IS NOT NULL
    ORDER BY s.queue_wait_ns DESC LIMIT 8"
 echo
+echo "== weft report demo.db (the findings of every recording, by severity)"
+"$weft" report "$db" || true
+echo
 echo "Try: build/cli/weft query demo.db \"SELECT * FROM task_summary LIMIT 20\""
