@@ -150,25 +150,26 @@ fail:
 	return NULL;
 }
 
-/* Under the lock: emits pool_sample if the numbers changed since the last. */
 /*
- * Pool samples are coalesced twice.  Numbers equal to the last sample's are
- * never emitted again; and within SAMPLE_WINDOW_NS of the last sample, a
- * change of queue depth alone is folded into the next sample unless the
- * queue becomes empty or non-empty.  Changes of the busy or worker counts are
- * always emitted at once.  So whether work is waiting, how many workers are
- * busy, and hence whether the pool is saturated, idle or oversubscribed, is
- * exact in the samples; only the depth of a non-empty queue may lag by up to
- * a window (a saturated pool can stop changing for seconds, so a sample must
- * never show a state that no longer holds: a change held back arms a timer
- * that emits it at the end of its window, so the recorded depth lags the
- * truth by at most SAMPLE_WINDOW_NS even when nothing else happens, as when
- * every worker is blocked and the queue sits still).  At one sample per post and per dequeue, pool_sample was
- * a third of the tracing cost of a 1 us task (bench-runtime: ratio_1us 0.70
- * -> 0.79 with the window).  Exact queue depth and busy count stay derivable
- * from task_schedule/task_start and worker_state, which are never dropped;
- * the samples give the shape of the load at millisecond resolution (the
- * coarse clock ticks every 1-4 ms).
+ * Under the lock: pool_sample when the numbers changed, coalesced in time.
+ * Numbers equal to the last sample's are never emitted again; within
+ * SAMPLE_WINDOW_NS of the last sample any change of queue depth or busy
+ * count is held back and folded into the next sample, and the first change
+ * held back arms a timer that emits the numbers as they are at the end of
+ * the window even if nothing else happens (a saturated pool can stop
+ * changing for seconds: a sample must never show a state that no longer
+ * holds).  So the recorded numbers lag the truth by at most a window (plus
+ * the timer's latency); a state that lasts longer than that is always in
+ * the samples, and one that lasts less may be folded away.  A change of the
+ * worker count (a worker started or stopped) is emitted at once.
+ *
+ * Why: at one sample per post and per dequeue, pool_sample was a third of
+ * the tracing cost of a 1 us task; with only depth coalesced, a pool that
+ * goes idle between tasks still paid two samples per task (the queue
+ * becoming non-empty, then empty).  Exact queue depth and busy count stay
+ * derivable from the task events (task_submit / task_schedule, task_start,
+ * task_next / task_end), which are never coalesced; the samples give the
+ * shape of the load at millisecond resolution.
  */
 #define SAMPLE_WINDOW_NS 1000000
 
@@ -219,8 +220,8 @@ static void ctx_sample_at(weft_ctx_t *c, bool window_over)
 		return;
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	now = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-	if (!window_over && c->s_valid && c->s_workers == c->workers && c->s_busy == c->busy &&
-	    (c->s_queued == 0) == (c->queued == 0) && now - c->s_ns < SAMPLE_WINDOW_NS) {
+	if (!window_over && c->s_valid && c->s_workers == c->workers &&
+	    now - c->s_ns < SAMPLE_WINDOW_NS) {
 		ctx_sample_arm(c, now);
 		return;
 	}

@@ -12,6 +12,7 @@
  * where inline continuations run and where posted ones are marshalled from.
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,11 +57,19 @@ uint64_t rt_unobserved_count(void)
  * returns true and the caller must not trace next's start again.  Once
  * only, whoever gets there first (the runner's next start, or an observer).
  */
+/* end_pending: 0 nothing to trace (or traced), END_PENDING waiting for
+ * someone to trace it, END_TRACING being traced right now. */
+#define END_PENDING 1
+#define END_TRACING 2
+
 static bool end_flush(weft_future_t *f, uint64_t next, uint64_t ctx)
 {
 	int64_t delta;
+	int want = END_PENDING;
+	bool consumed = false;
 
-	if (!__atomic_exchange_n(&f->end_pending, 0, __ATOMIC_ACQ_REL))
+	if (!__atomic_compare_exchange_n(&f->end_pending, &want, END_TRACING, false,
+					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 		return false;
 	delta = rt_now_ns() - f->end_ns;
 	if (delta < 0)
@@ -69,21 +78,32 @@ static bool end_flush(weft_future_t *f, uint64_t next, uint64_t ctx)
 		/* Not expressible (the runner was descheduled for seconds):
 		 * an end stamped late beats no end. */
 		weft_task_end(f->id, WEFT_STATUS_OK, 0, NULL);
-		return false;
+	} else {
+		weft_task_next(f->id, (uint32_t)delta, next, ctx);
+		consumed = next != 0;
 	}
-	weft_task_next(f->id, (uint32_t)delta, next, ctx);
-	return next != 0;
+	__atomic_store_n(&f->end_pending, 0, __ATOMIC_RELEASE);
+	return consumed;
 }
 
-/* Every read of a future's state goes through here: whoever sees it
- * complete traces a deferred end first. */
+/*
+ * Every read of a future's state goes through here: whoever sees it
+ * complete traces a deferred end first, or, if another thread is tracing it
+ * at this very moment, waits the few hundred ns until that event is in the
+ * buffer: what the caller traces next (a wait's end, a continuation) must
+ * come after it.  Only with tracing on, and only in that race.
+ */
 static enum weft_state future_state(const weft_future_t *f)
 {
 	enum weft_state st = (enum weft_state)__atomic_load_n(&f->state, __ATOMIC_ACQUIRE);
+	weft_future_t *m = (weft_future_t *)f;
 
-	if (st >= WEFT_STATE_OK && __builtin_expect(__atomic_load_n(&f->end_pending,
-								    __ATOMIC_RELAXED), 0))
-		end_flush((weft_future_t *)f, 0, 0);
+	if (st >= WEFT_STATE_OK &&
+	    __builtin_expect(__atomic_load_n(&m->end_pending, __ATOMIC_ACQUIRE), 0)) {
+		end_flush(m, 0, 0);
+		while (__atomic_load_n(&m->end_pending, __ATOMIC_ACQUIRE) == END_TRACING)
+			sched_yield();
+	}
 	return st;
 }
 
@@ -265,7 +285,7 @@ static int complete(weft_future_t *f, enum weft_state state, int err, char *msg,
 		WEFT_ENABLED(task_next);
 	if (defer) {
 		f->end_ns = rt_now_ns();
-		__atomic_store_n(&f->end_pending, 1, __ATOMIC_RELAXED);
+		__atomic_store_n(&f->end_pending, END_PENDING, __ATOMIC_RELAXED);
 	} else {
 		weft_task_end(f->id, rt_status_of_state(state), err, f->msg);
 	}
