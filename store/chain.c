@@ -659,20 +659,30 @@ static int collect(struct cq *q, enum chain_query which, int64_t row, unsigned v
 	return 0;
 }
 
-static bool tree_has(const struct chain_tree *t, int64_t row)
+/* Rows already in the tree or claimed by a node above (which lists its own
+ * direct edges before descending, so a task hangs from its nearest cause:
+ * a child created and awaited by a task shows there, not under a sibling
+ * whose continuation it also is). */
+struct claims {
+	int64_t row[CHAIN_CAUSED_MAX];
+	size_t n;
+};
+
+static bool claimed(const struct claims *c, int64_t row)
 {
 	size_t i;
 
-	for (i = 0; i < t->n; i++)
-		if (t->nodes[i].t.row == row)
+	for (i = 0; i < c->n; i++)
+		if (c->row[i] == row)
 			return true;
 	return false;
 }
 
-static int caused_walk(struct cq *q, struct chain_tree *t, size_t up, int depth)
+static int caused_walk(struct cq *q, struct chain_tree *t, struct claims *cl, size_t up,
+		       int depth)
 {
 	struct edge_list *l;
-	size_t i;
+	size_t i, j;
 	int rc;
 
 	if (depth > CHAIN_CAUSED_DEPTH) {
@@ -688,12 +698,22 @@ static int caused_walk(struct cq *q, struct chain_tree *t, size_t up, int depth)
 		rc = collect(q, Q_CONTINUATIONS, t->nodes[up].t.row, CHAIN_VIA_CONTINUATION, l);
 	if (rc == 0)
 		rc = collect(q, Q_AWAITED, t->nodes[up].t.row, CHAIN_VIA_AWAITED, l);
+	for (i = j = 0; rc == 0 && i < l->n; i++) {
+		if (claimed(cl, l->row[i]))
+			continue;
+		if (cl->n == CHAIN_CAUSED_MAX) {
+			t->truncated = true;
+			break;
+		}
+		cl->row[cl->n++] = l->row[i];
+		l->row[j] = l->row[i];
+		l->via[j++] = l->via[i];
+	}
+	l->n = j;
 	for (i = 0; rc == 0 && i < l->n; i++) {
 		struct chain_node *n;
 		size_t me;
 
-		if (tree_has(t, l->row[i]))
-			continue;
 		if (t->n == CHAIN_CAUSED_MAX) {
 			t->truncated = true;
 			break;
@@ -710,7 +730,7 @@ static int caused_walk(struct cq *q, struct chain_tree *t, size_t up, int depth)
 		n->up = up;
 		n->via = l->via[i];
 		t->n++;
-		rc = caused_walk(q, t, me, depth + 1);
+		rc = caused_walk(q, t, cl, me, depth + 1);
 	}
 	free(l);
 	return rc;
@@ -718,6 +738,7 @@ static int caused_walk(struct cq *q, struct chain_tree *t, size_t up, int depth)
 
 int chain_caused(struct store *st, int64_t task, struct chain_tree *out)
 {
+	struct claims *cl;
 	struct cq q;
 	int rc;
 
@@ -736,7 +757,15 @@ int chain_caused(struct store *st, int64_t task, struct chain_tree *out)
 		goto out;
 	}
 	out->n = 1;
-	rc = caused_walk(&q, out, 0, 1);
+	cl = malloc(sizeof(*cl));
+	if (!cl) {
+		rc = store_fail(st, -ENOMEM, "read a task's caused tree: out of memory");
+		goto out;
+	}
+	cl->row[0] = task;
+	cl->n = 1;
+	rc = caused_walk(&q, out, cl, 0, 1);
+	free(cl);
 out:
 	cq_close(&q);
 	if (rc < 0)
