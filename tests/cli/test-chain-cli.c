@@ -381,6 +381,16 @@ TEST_IMPL(weft_chain_command)
 	char prog[512];
 
 	setup();
+	ASSERT_EQ(WEFT(&r, 10, "--help"), 0);
+	ASSERT(strstr(r.out, "  chain "));
+	proc_result_free(&r);
+	ASSERT_EQ(WEFT(&r, 10, "chain", "--help"), 0);
+	ASSERT(strncmp(r.out, "usage: weft chain", 17) == 0);
+	ASSERT(count_lines(r.out) >= 20);
+	proc_result_free(&r);
+	ASSERT_EQ(WEFT(&r, 10, "chain"), 2);
+	assert_one_line_error(&r, "which task?");
+	proc_result_free(&r);
 	db = record("sync-over-async-deadlock");
 	ASSERT_EQ(WEFT(&r, 30, "chain", (char *)db, "parse_file", "--blame", "--caused"), 0);
 	fprintf(stderr, "%s", r.out);
