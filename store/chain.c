@@ -995,7 +995,8 @@ static int walk_run(struct cq *q, const struct trow *t, int64_t R, int64_t E, in
 		goto out;
 	}
 	rc = 0;
-	qsort(rs.v, rs.n, sizeof(*rs.v), cmp_stretch);
+	if (rs.n > 1)
+		qsort(rs.v, rs.n, sizeof(*rs.v), cmp_stretch);
 	cur = a;
 	for (i = 0; rc == 0 && i < rs.n; i++) {
 		struct stretch *x = &rs.v[i];
@@ -1224,7 +1225,8 @@ int blame_get(struct store *st, int64_t task, struct blame *out)
 	}
 	for (i = 0; i < out->nparts; i++)
 		out->parts[i].longest_ns = (int64_t)i; /* remember the old index */
-	qsort(out->parts, out->nparts, sizeof(*out->parts), cmp_part);
+	if (out->nparts > 1)
+		qsort(out->parts, out->nparts, sizeof(*out->parts), cmp_part);
 	for (i = 0; i < out->nparts; i++)
 		map[out->parts[i].longest_ns] = i;
 	for (i = 0; i < out->nsegs; i++)
