@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "chainfmt.h"
 #include "cli.h"
 #include "report.h"
 #include "sanitize.h"
@@ -207,6 +208,158 @@ static void print_tasks(struct store *st, FILE *out, int64_t finding, bool json)
 	sqlite3_finalize(s);
 }
 
+/* A finding's chain (table finding_chain), root first: text, hop by hop
+ * indented (a long chain shows its root and its last hops), or json. */
+static void print_chain(struct store *st, FILE *out, int64_t finding, bool json)
+{
+	static const char sql[] =
+		"SELECT fc.depth, fc.relation, t.task, n.s, si.s, th.tid, c.name, fc.queue_ns, "
+		"  fc.run_ns, (SELECT count(*) FROM finding_chain x WHERE x.finding = fc.finding), "
+		"  fc.blocked_ns, fc.wait_ns, mf.name "
+		"FROM finding_chain fc JOIN tasks t ON t.id = fc.task "
+		"LEFT JOIN strings n ON n.id = t.name LEFT JOIN strings si ON si.id = t.site "
+		"LEFT JOIN threads th ON th.id = fc.thread LEFT JOIN contexts c ON c.id = fc.ctx "
+		"LEFT JOIN contexts mf ON mf.id = fc.marshal_from "
+		"WHERE fc.finding = ?1 ORDER BY fc.depth";
+	sqlite3_stmt *s = NULL;
+	char name[256], site[256], ctx[128], rel[32], mf[128], d1[32], d2[32];
+	int n = 0;
+
+	if (sqlite3_prepare_v2(store_db(st), sql, -1, &s, NULL) != SQLITE_OK)
+		return; /* a store without v2:chain */
+	sqlite3_bind_int64(s, 1, finding);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		int depth = sqlite3_column_int(s, 0), hops = sqlite3_column_int(s, 9);
+
+		col(s, 1, rel, sizeof(rel));
+		col(s, 3, name, sizeof(name));
+		col(s, 4, site, sizeof(site));
+		col(s, 6, ctx, sizeof(ctx));
+		col(s, 12, mf, sizeof(mf));
+		if (json) {
+			fprintf(out, "%s{\"id\": %lld, \"name\": ", n ? ", " : "",
+				(long long)sqlite3_column_int64(s, 2));
+			json_str(out, name);
+			fputs(", \"site\": ", out);
+			json_str(out, site);
+			fputs(", \"thread\": ", out);
+			if (sqlite3_column_type(s, 5) == SQLITE_NULL)
+				fputs("null", out);
+			else
+				fprintf(out, "%d", sqlite3_column_int(s, 5));
+			fputs(", \"ctx\": ", out);
+			if (sqlite3_column_type(s, 6) == SQLITE_NULL)
+				fputs("null", out);
+			else
+				json_str(out, ctx);
+			fputs(", \"queue_ns\": ", out);
+			if (sqlite3_column_type(s, 7) == SQLITE_NULL)
+				fputs("null", out);
+			else
+				fprintf(out, "%lld", (long long)sqlite3_column_int64(s, 7));
+			fputs(", \"run_ns\": ", out);
+			if (sqlite3_column_type(s, 8) == SQLITE_NULL)
+				fputs("null", out);
+			else
+				fprintf(out, "%lld", (long long)sqlite3_column_int64(s, 8));
+			fputs(", \"relation\": ", out);
+			json_str(out, rel);
+			fputc('}', out);
+		} else if (depth < 1 || depth >= hops - 6) {
+			if (depth == 0)
+				fputs("      chain: ", out);
+			else
+				fprintf(out, "      %*s└ %s ", depth < 10 ? 2 * depth + 5 : 25, "", rel);
+			fprintf(out, "task %lld '%s'", (long long)sqlite3_column_int64(s, 2), name);
+			if (site[0])
+				fprintf(out, " at %s", site);
+			fputs(" [", out);
+			if (sqlite3_column_type(s, 5) != SQLITE_NULL)
+				fprintf(out, "thread %d, ", sqlite3_column_int(s, 5));
+			if (ctx[0])
+				fprintf(out, "'%s', ", ctx);
+			if (mf[0])
+				fprintf(out, "marshal from '%s', ", mf);
+			fprintf(out, "queued %s, ran %s",
+				sqlite3_column_type(s, 7) == SQLITE_NULL
+					? "-" : chainfmt_dur(sqlite3_column_int64(s, 7), d1, sizeof(d1)),
+				sqlite3_column_type(s, 8) == SQLITE_NULL
+					? "-" : chainfmt_dur(sqlite3_column_int64(s, 8), d2, sizeof(d2)));
+			if (sqlite3_column_int64(s, 10) > 0)
+				fprintf(out, ", blocked %s",
+					chainfmt_dur(sqlite3_column_int64(s, 10), d1, sizeof(d1)));
+			if (sqlite3_column_int64(s, 11) > 0)
+				fprintf(out, ", waited %s",
+					chainfmt_dur(sqlite3_column_int64(s, 11), d1, sizeof(d1)));
+			fputs("]\n", out);
+		} else if (depth == 1) {
+			fprintf(out, "      %7s... %d hops ...\n", "", hops - 7);
+		}
+		n++;
+	}
+	sqlite3_finalize(s);
+}
+
+/* A finding's blame (table finding_blame), largest part first: text as
+ * "queued 1.480 s on 'ui' (98.7 %), ...", or json. */
+static void print_blame(struct store *st, FILE *out, int64_t finding, bool json)
+{
+	static const char sql[] =
+		"SELECT fb.category, fb.ns, c.name, fc.name, th.tid, th.name, t.task, n.s, t.kind, "
+		"  r.s, (SELECT sum(ns) FROM finding_blame x WHERE x.finding = fb.finding) "
+		"FROM finding_blame fb LEFT JOIN contexts c ON c.id = fb.ctx "
+		"LEFT JOIN contexts fc ON fc.id = fb.from_ctx LEFT JOIN threads th ON th.id = fb.thread "
+		"LEFT JOIN tasks t ON t.id = fb.task LEFT JOIN strings n ON n.id = t.name "
+		"LEFT JOIN strings r ON r.id = fb.reason WHERE fb.finding = ?1 ORDER BY fb.ord";
+	sqlite3_stmt *s = NULL;
+	int n = 0, more = 0;
+
+	if (sqlite3_prepare_v2(store_db(st), sql, -1, &s, NULL) != SQLITE_OK)
+		return;
+	sqlite3_bind_int64(s, 1, finding);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		struct chainfmt_part p = {
+			(const char *)sqlite3_column_text(s, 0), sqlite3_column_int64(s, 1),
+			(const char *)sqlite3_column_text(s, 2), (const char *)sqlite3_column_text(s, 3),
+			(const char *)sqlite3_column_text(s, 5), (const char *)sqlite3_column_text(s, 7),
+			(const char *)sqlite3_column_text(s, 9), sqlite3_column_int(s, 4),
+			(uint64_t)sqlite3_column_int64(s, 6),
+			sqlite3_column_type(s, 8) == SQLITE_NULL ? -1 : sqlite3_column_int(s, 8),
+		};
+
+		if (!p.cat)
+			continue;
+		if (json) {
+			fprintf(out, "%s{\"category\": ", n ? ", " : "");
+			chainfmt_json_str(out, p.cat);
+			fprintf(out, ", \"ns\": %lld, \"ctx\": ", (long long)p.ns);
+			chainfmt_json_str(out, p.ctx);
+			fputs(", \"thread\": ", out);
+			if (p.tid)
+				fprintf(out, "%d", (int)p.tid);
+			else
+				fputs("null", out);
+			fputs(", \"task\": ", out);
+			if (sqlite3_column_type(s, 6) == SQLITE_NULL)
+				fputs("null", out);
+			else
+				fprintf(out, "%llu", (unsigned long long)p.task_id);
+			fputs(", \"reason\": ", out);
+			chainfmt_json_str(out, p.reason);
+			fputc('}', out);
+		} else if (n < 4) {
+			fputs(n ? ", " : "      blame: ", out);
+			chainfmt_part(out, &p, sqlite3_column_int64(s, 10));
+		} else {
+			more++;
+		}
+		n++;
+	}
+	if (!json && n)
+		fprintf(out, more ? ", and %d more\n" : "\n", more);
+	sqlite3_finalize(s);
+}
+
 int report_print(struct store *st, FILE *out, const struct report_opts *o,
 		 struct report_result *res, const char *cmd)
 {
@@ -281,7 +434,11 @@ int report_print(struct store *st, FILE *out, const struct report_opts *o,
 			json_str(out, unit);
 			fputs(", \"message\": ", out);
 			json_str(out, msg);
-			fputs(", \"chain\": [], \"suppressed\": ", out);
+			fputs(", \"chain\": [", out);
+			print_chain(st, out, sqlite3_column_int64(s, 0), true);
+			fputs("], \"blame\": [", out);
+			print_blame(st, out, sqlite3_column_int64(s, 0), true);
+			fputs("], \"suppressed\": ", out);
 			if (suppressed)
 				json_str(out, supp);
 			else
@@ -313,6 +470,8 @@ int report_print(struct store *st, FILE *out, const struct report_opts *o,
 					sqlite3_column_int(s, 14) == 1 ? "s" : "");
 			fputc('\n', out);
 			print_tasks(st, out, sqlite3_column_int64(s, 0), false);
+			print_chain(st, out, sqlite3_column_int64(s, 0), false);
+			print_blame(st, out, sqlite3_column_int64(s, 0), false);
 		}
 		n++;
 	}

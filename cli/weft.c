@@ -9,7 +9,7 @@
 #include "cli.h"
 #include "weft/weft.h"
 
-#define CLI_COMMAND_LIST(X) X(record) X(attach) X(import) X(report) X(query) X(doctor)
+#define CLI_COMMAND_LIST(X) X(record) X(attach) X(import) X(report) X(chain) X(query) X(doctor)
 
 #define X(name) extern const struct cmd_entry cmd_##name##_entry;
 CLI_COMMAND_LIST(X)

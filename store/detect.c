@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "chain.h"
 #include "detect.h"
 #include "sanitize.h"
 #include "store-int.h"
@@ -52,6 +53,7 @@ struct detect_ctx {
 	bool final;
 	struct detect_stats *stats;
 	sqlite3_stmt *ins, *task_del, *task_ins, *find, *site;
+	sqlite3_stmt *chain_del, *chain_ins, *blame_del, *blame_ins; /* v2:chain */
 	char *err;
 	size_t errlen;
 	int failed;
@@ -173,6 +175,82 @@ static const char *suppressed_by(struct detect_ctx *c, int64_t task)
 	return why;
 }
 
+static void bind_len(sqlite3_stmt *s, int i, int64_t ns)
+{
+	if (ns < 0 || ns == CHAIN_NONE)
+		sqlite3_bind_null(s, i);
+	else
+		sqlite3_bind_int64(s, i, ns);
+}
+
+/* A finding keeps the chain and the blame of the task it is about, as they
+ * are when it is written (rewritten each time it is brought up to date). */
+static int keep_chain(struct detect_ctx *c, int64_t finding, int64_t task)
+{
+	struct chain ch;
+	struct blame bl;
+	size_t i;
+	int rc;
+
+	sqlite3_reset(c->chain_del);
+	sqlite3_bind_int64(c->chain_del, 1, finding);
+	sqlite3_reset(c->blame_del);
+	sqlite3_bind_int64(c->blame_del, 1, finding);
+	if (sqlite3_step(c->chain_del) != SQLITE_DONE || sqlite3_step(c->blame_del) != SQLITE_DONE)
+		return sql_fail(c, "rewrite a finding's chain");
+	rc = chain_get(c->st, task, &ch);
+	if (rc < 0)
+		return detect_fail(c, rc, "chain of task row %lld: %s", (long long)task,
+				   store_errmsg(c->st));
+	for (i = 0; i < ch.nhops; i++) {
+		const struct chain_task *t = &ch.hops[i].t;
+		sqlite3_stmt *s = c->chain_ins;
+
+		sqlite3_reset(s);
+		sqlite3_bind_int64(s, 1, finding);
+		sqlite3_bind_int64(s, 2, (int64_t)i);
+		sqlite3_bind_int64(s, 3, t->row);
+		sqlite3_bind_text(s, 4, chain_relation_name(ch.hops[i].relation), -1, SQLITE_STATIC);
+		bind_row(s, 5, t->thread);
+		bind_row(s, 6, t->ctx);
+		bind_len(s, 7, t->queue_ns);
+		bind_len(s, 8, t->run_ns);
+		bind_len(s, 9, t->blocked_ns);
+		bind_len(s, 10, t->wait_block_ns + t->wait_async_ns);
+		bind_row(s, 11, t->marshal_from);
+		if (sqlite3_step(s) != SQLITE_DONE) {
+			chain_free(&ch);
+			return sql_fail(c, "write a finding's chain");
+		}
+	}
+	chain_free(&ch);
+	rc = blame_get(c->st, task, &bl);
+	if (rc < 0)
+		return detect_fail(c, rc, "blame of task row %lld: %s", (long long)task,
+				   store_errmsg(c->st));
+	for (i = 0; i < bl.nparts; i++) {
+		const struct blame_part *p = &bl.parts[i];
+		sqlite3_stmt *s = c->blame_ins;
+
+		sqlite3_reset(s);
+		sqlite3_bind_int64(s, 1, finding);
+		sqlite3_bind_int64(s, 2, (int64_t)i);
+		sqlite3_bind_text(s, 3, blame_category_name(p->cat), -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 4, p->ns);
+		bind_row(s, 5, p->ctx);
+		bind_row(s, 6, p->from_ctx);
+		bind_row(s, 7, p->thread);
+		bind_row(s, 8, p->task);
+		bind_row(s, 9, p->reason);
+		if (sqlite3_step(s) != SQLITE_DONE) {
+			blame_free(&bl);
+			return sql_fail(c, "write a finding's blame");
+		}
+	}
+	blame_free(&bl);
+	return 0;
+}
+
 int detect_emit(struct detect_ctx *c, const struct finding *f)
 {
 	struct timespec now;
@@ -228,6 +306,8 @@ int detect_emit(struct detect_ctx *c, const struct finding *f)
 		if (sqlite3_step(c->task_ins) != SQLITE_DONE)
 			return sql_fail(c, "write a finding's tasks");
 	}
+	if (f->ntasks && (rc = keep_chain(c, id, f->tasks[0].task)) < 0)
+		return rc;
 	c->stats->findings++;
 	c->stats->suppressed += supp != NULL;
 	return 0;
@@ -320,6 +400,19 @@ static int run_session(struct store *st, const struct detect_opts *o,
 		rc = prepare(&c, &c.site,
 			     "SELECT si.s FROM tasks t JOIN strings si ON si.id = t.site "
 			     "WHERE t.id = ?1");
+	if (rc == 0)
+		rc = prepare(&c, &c.chain_del, "DELETE FROM finding_chain WHERE finding = ?1");
+	if (rc == 0)
+		rc = prepare(&c, &c.chain_ins,
+			     "INSERT INTO finding_chain(finding, depth, task, relation, thread, ctx, "
+			     "queue_ns, run_ns, blocked_ns, wait_ns, marshal_from) "
+			     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+	if (rc == 0)
+		rc = prepare(&c, &c.blame_del, "DELETE FROM finding_blame WHERE finding = ?1");
+	if (rc == 0)
+		rc = prepare(&c, &c.blame_ins,
+			     "INSERT INTO finding_blame(finding, ord, category, ns, ctx, from_ctx, "
+			     "thread, task, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
 	for (i = 0; rc == 0 && i < DETECTOR_COUNT; i++) {
 		if (!detectors[i] || !cfg->enabled[i])
 			continue;
@@ -334,6 +427,10 @@ static int run_session(struct store *st, const struct detect_opts *o,
 	sqlite3_finalize(c.task_ins);
 	sqlite3_finalize(c.find);
 	sqlite3_finalize(c.site);
+	sqlite3_finalize(c.chain_del);
+	sqlite3_finalize(c.chain_ins);
+	sqlite3_finalize(c.blame_del);
+	sqlite3_finalize(c.blame_ins);
 	return rc;
 }
 

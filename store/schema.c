@@ -411,6 +411,50 @@ static const char schema_v2[] =
 	 * decoder cut at WEFT_STR_MAX (a program with its own copy of the
 	 * provider, or a host streaming to weftd, is not bounded by libweft) */
 	"ALTER TABLE chunks ADD COLUMN truncated_strings INTEGER NOT NULL DEFAULT 0;\n"
+	/* v2:chain — stitched chains and blame (store/chain.h).  v1 could
+	 * walk a chain only downwards by scanning tasks; a finding lost its
+	 * chain and its blame once the trace changed.  task_causes is the
+	 * one-hop upward rule (parent, else the releasing antecedent, else
+	 * the awaiter) that chain_get() and the documented chain query
+	 * follow; tasks_parent makes "what did it create" an index lookup;
+	 * finding_chain / finding_blame keep what detect_emit() computed. */
+	"CREATE INDEX tasks_parent ON tasks(parent) WHERE parent IS NOT NULL;\n"
+	"CREATE VIEW task_causes(task, cause, relation) AS\n"
+	"SELECT t.id,\n"
+	"  coalesce(t.parent,\n"
+	"    CASE WHEN t.kind = 7 THEN\n"
+	"      (SELECT l.src FROM links l JOIN tasks a ON a.id = l.src\n"
+	"       WHERE l.dst = t.id AND l.kind = 0\n"
+	"       ORDER BY a.ended_ns IS NULL, a.ended_ns, l.id LIMIT 1)\n"
+	"    ELSE\n"
+	"      (SELECT l.src FROM links l JOIN tasks a ON a.id = l.src\n"
+	"       WHERE l.dst = t.id AND l.kind = 0\n"
+	"       ORDER BY a.ended_ns IS NOT NULL, a.ended_ns DESC, l.id LIMIT 1) END,\n"
+	"    (SELECT w.waiter FROM waits w WHERE w.awaited = t.id AND w.waiter IS NOT NULL\n"
+	"     ORDER BY w.mode, w.begin_ns, w.id LIMIT 1)),\n"
+	"  CASE WHEN t.parent IS NOT NULL THEN 'created by'\n"
+	"       WHEN EXISTS (SELECT 1 FROM links l WHERE l.dst = t.id AND l.kind = 0\n"
+	"                    AND l.src IS NOT NULL) THEN 'continuation of'\n"
+	"       ELSE 'awaited by' END\n"
+	"FROM tasks t\n"
+	"WHERE t.parent IS NOT NULL\n"
+	"   OR EXISTS (SELECT 1 FROM links l WHERE l.dst = t.id AND l.kind = 0\n"
+	"              AND l.src IS NOT NULL)\n"
+	"   OR EXISTS (SELECT 1 FROM waits w WHERE w.awaited = t.id AND w.waiter IS NOT NULL);\n"
+	"CREATE TABLE finding_chain(\n"
+	"  finding INTEGER NOT NULL REFERENCES findings, depth INTEGER NOT NULL,\n"
+	"  task INTEGER NOT NULL REFERENCES tasks, relation TEXT NOT NULL,\n"
+	"  thread INTEGER REFERENCES threads, ctx INTEGER REFERENCES contexts,\n"
+	"  queue_ns INTEGER, run_ns INTEGER, blocked_ns INTEGER, wait_ns INTEGER,\n"
+	"  marshal_from INTEGER REFERENCES contexts,\n"
+	"  PRIMARY KEY(finding, depth)) WITHOUT ROWID;\n"
+	"CREATE TABLE finding_blame(\n"
+	"  finding INTEGER NOT NULL REFERENCES findings, ord INTEGER NOT NULL,\n"
+	"  category TEXT NOT NULL, ns INTEGER NOT NULL,\n"
+	"  ctx INTEGER REFERENCES contexts, from_ctx INTEGER REFERENCES contexts,\n"
+	"  thread INTEGER REFERENCES threads, task INTEGER REFERENCES tasks,\n"
+	"  reason INTEGER REFERENCES strings,\n"
+	"  PRIMARY KEY(finding, ord)) WITHOUT ROWID;\n"
 	"";
 
 static int migrate_v2(struct store *st)

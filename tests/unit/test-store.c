@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "detect.h"
 #include "hmap.h"
 #include "runner.h"
 #include "store.h"
@@ -854,6 +855,30 @@ TEST_IMPL(doc_queries)
 		     "2|parent|11|10\n");
 	free(sql);
 
+	/* task_causes: 12, 11 and 13 were all created by 10 (parent first,
+	 * although 12 is also a continuation of 11 and 11, 13 are awaited). */
+	sql = doc_query("chain-up");
+	ASSERT_QUERY(run_query(st, sql, "hop,relation,task,name,ctx_name,tid,queue_wait_ns,"
+				       "run_ns,status", ":task", task_row(st, 12), NULL),
+		     "0|root|10|root|ui|100|100|7800|ok\n"
+		     "1|created by|12|render|ui|100|800|500|ok\n");
+	ASSERT_QUERY(run_query(st, sql, "hop,relation,task", ":task", task_row(st, 10), NULL),
+		     "0|root|10\n");
+	free(sql);
+
+	/* Below 10: its children 11, 12, 13 and its await of 11; below 11
+	 * (depth 2) its continuation 12 and its await of 13. */
+	sql = doc_query("caused");
+	ASSERT_QUERY(run_query(st, sql, "depth,via,task,name", ":task", task_row(st, 10), NULL),
+		     "0|self|10|root\n"
+		     "1|awaits|11|fetch\n"
+		     "1|parent|11|fetch\n"
+		     "1|parent|12|render\n"
+		     "1|parent|13|bg\n"
+		     "2|continuation|12|render\n"
+		     "2|awaits|13|bg\n");
+	free(sql);
+
 	/* 11 failed but was observed at 5500; 13 failed and was released
 	 * unobserved. */
 	sql = doc_query("failed-unobserved");
@@ -910,6 +935,33 @@ TEST_IMPL(doc_queries)
 	ASSERT_EQ(q_int(st, "SELECT count(*) FROM findings"), 0);
 	ASSERT_EQ(q_int(st, "SELECT count(*) FROM finding_summary"), 0);
 	ASSERT_EQ(q_int(st, "SELECT end_ns FROM sessions"), 10000);
+
+	/* The detectors find 13 (failed, unobserved); its finding keeps its
+	 * blame: created 1600 by 10 (which was running on the ui thread until
+	 * it queued 13 at 1700), queued on pool 1700..1750, run 1750..3750 on
+	 * thread 102, of which 1800..2800 blocked in "read". */
+	{
+		struct detect_opts o = { .final = true };
+		char err[512];
+
+		if (detect_run(st, &o, NULL, err, sizeof(err)) != 0)
+			TEST_FAIL_("detect_run: %s", err);
+	}
+	ASSERT_EQ(q_int(st, "SELECT count(*) FROM findings WHERE task = %lld",
+			(long long)task_row(st, 13)), q_int(st, "SELECT count(*) FROM findings"));
+	sql = doc_query("finding-blame");
+	ASSERT_QUERY(run_query(st, sql, "ord,category,ns,pct,ctx_name,from_ctx_name,tid,task,"
+				       "task_name,reason", ":finding",
+			       q_int(st, "SELECT min(id) FROM findings"), NULL),
+		     "0|running|1000|46.5|pool||102|13|bg|\n"
+		     "1|blocked|1000|46.5|||102|13|bg|read\n"
+		     "2|running|100|4.7|ui||100|10|root|\n"
+		     "3|queued|50|2.3|pool|||13|bg|\n");
+	free(sql);
+	ASSERT_EQ(q_int(st, "SELECT count(*) FROM finding_chain WHERE finding = "
+			    "(SELECT min(id) FROM findings)"), 2);
+	ASSERT_EQ(q_int(st, "SELECT t.task FROM finding_chain fc JOIN tasks t ON t.id = fc.task "
+			    "WHERE finding = (SELECT min(id) FROM findings) AND depth = 0"), 10);
 	store_close(st);
 	cleanup();
 	return 0;
