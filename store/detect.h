@@ -57,6 +57,8 @@ struct detector {
  * ones whose findings it absorbs.  Each X(id) is `detect_<id>` of
  * store/detect-<name>.c. */
 #define DETECTOR_MAP(X) \
+	X(deadlock) \
+	X(blocking_wait) \
 	X(unobserved_error) \
 	X(detached_failure)
 
