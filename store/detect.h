@@ -59,6 +59,7 @@ struct detector {
 #define DETECTOR_MAP(X) \
 	X(deadlock) \
 	X(blocking_wait) \
+	X(slow_callback) \
 	X(unobserved_error) \
 	X(detached_failure)
 
