@@ -60,6 +60,7 @@ struct detector {
 	X(deadlock) \
 	X(blocking_wait) \
 	X(slow_callback) \
+	X(pool_starvation) \
 	X(unobserved_error) \
 	X(detached_failure)
 
