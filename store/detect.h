@@ -61,6 +61,7 @@ struct detector {
 	X(blocking_wait) \
 	X(slow_callback) \
 	X(pool_starvation) \
+	X(blocking_in_pool) \
 	X(unobserved_error) \
 	X(detached_failure)
 
