@@ -62,6 +62,7 @@ struct detector {
 	X(slow_callback) \
 	X(pool_starvation) \
 	X(blocking_in_pool) \
+	X(oversubscription) \
 	X(unobserved_error) \
 	X(detached_failure)
 
