@@ -55,6 +55,8 @@ struct ps_pool {
 	size_t n;
 	int64_t *leave;    /* sorted dequeue times */
 	size_t nleave;
+	size_t *rerun;     /* indexes in t of tasks started more than once */
+	size_t nrerun;
 };
 
 static int by_sched(const void *x, const void *y)
@@ -109,9 +111,18 @@ static int ps_load(struct detect_ctx *c, struct ps_pool *p)
 	p->leave = malloc((p->n ? p->n : 1) * sizeof(*p->leave));
 	if (!p->leave)
 		return detect_fail(c, -ENOMEM, "out of memory");
-	for (size_t i = 0; i < p->n; i++)
+	for (size_t i = 0; i < p->n; i++) {
 		if (p->t[i].leave != TS_NONE)
 			p->leave[p->nleave++] = p->t[i].leave;
+		if (p->t[i].starts > 1) {
+			void *nr = realloc(p->rerun, (p->nrerun + 1) * sizeof(*p->rerun));
+
+			if (!nr)
+				return detect_fail(c, -ENOMEM, "out of memory");
+			p->rerun = nr;
+			p->rerun[p->nrerun++] = i;
+		}
+	}
 	qsort(p->leave, p->nleave, sizeof(*p->leave), by_i64);
 	return 0;
 }
@@ -138,11 +149,43 @@ static int ps_contradicted(struct detect_ctx *c, int64_t ctx, int64_t b, int64_t
 	return rc < 0 ? detect_fail(c, rc, "samples: %s", sqlite3_errmsg(detect_db(c))) : rc;
 }
 
+/* Index of the first dequeue >= x. */
+static size_t lower_bound(const int64_t *v, size_t n, int64_t x)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (v[mid] < x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Index of the first task (by schedule) scheduled at or after x. */
+static size_t lower_bound_sched(const struct ps_pool *p, int64_t x)
+{
+	size_t lo = 0, hi = p->n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (p->t[mid].sched < x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 /* A task of the pool started more than once whose runs may fall in [b, e]. */
 static bool ps_reruns(const struct ps_pool *p, int64_t b, int64_t e)
 {
-	for (size_t i = 0; i < p->n; i++) {
-		const struct ps_task *t = &p->t[i];
+	for (size_t j = 0; j < p->nrerun; j++) {
+		const struct ps_task *t = &p->t[p->rerun[j]];
 
 		if (t->starts > 1 && t->leave != TS_NONE && t->leave < e &&
 		    (t->end == TS_NONE || t->end > b))
@@ -240,6 +283,7 @@ static int ps_gaps(struct detect_ctx *c, struct ps_pool *p, int64_t limit,
 	int64_t now = detect_now(c);
 	struct ps_episode ep = { 0 };
 	size_t si = 0, li = 0; /* schedules / dequeues at or before the cursor */
+	size_t oldest_k = 0;
 	bool have = false;
 	int rc = 0;
 
@@ -249,7 +293,6 @@ static int ps_gaps(struct detect_ctx *c, struct ps_pool *p, int64_t limit,
 		int64_t prev = i ? p->leave[i - 1] : TS_NONE;
 		int64_t next = i < p->nleave ? p->leave[i] : TS_NONE;
 		int64_t b, e = next == TS_NONE ? now : next, queued;
-		size_t k;
 		bool open = next == TS_NONE;
 
 		while (si < p->n && prev != TS_NONE && p->t[si].sched <= prev)
@@ -271,15 +314,18 @@ static int ps_gaps(struct detect_ctx *c, struct ps_pool *p, int64_t limit,
 				b = TS_NONE;
 		}
 		if (b != TS_NONE && e - b >= limit) {
-			int64_t waiting = 0, oldest = 0;
+			/* waiting just before e: scheduled before it, not left by it;
+			 * the oldest is the first, in schedule order, not gone yet
+			 * (the cursor only moves forward, as e does) */
+			int64_t waiting = (int64_t)lower_bound_sched(p, e) -
+					  (int64_t)lower_bound(p->leave, p->nleave, e);
+			int64_t oldest = 0;
 
-			for (k = 0; k < p->n && p->t[k].sched < e; k++) {
-				if (p->t[k].leave == TS_NONE || p->t[k].leave >= e) {
-					if (!waiting)
-						oldest = p->t[k].id;
-					waiting++;
-				}
-			}
+			while (oldest_k < p->n && p->t[oldest_k].leave != TS_NONE &&
+			       p->t[oldest_k].leave < e)
+				oldest_k++;
+			if (oldest_k < p->n)
+				oldest = p->t[oldest_k].id;
 			if (have && ep.end == b) {
 				if (e - b > ep.value)
 					ep.value = e - b;
@@ -439,6 +485,7 @@ static int check(struct detect_ctx *c)
 		free(gaps);
 		free(p.t);
 		free(p.leave);
+		free(p.rerun);
 	}
 	sqlite3_finalize(s);
 	return rc;
