@@ -103,10 +103,10 @@ static int bp_queue(struct detect_ctx *c, int64_t ctx, struct bp_iv **q, size_t 
 			out[nout++] = sqlite3_column_int64(s, 1);
 	}
 	sqlite3_finalize(s);
-	if (rc == 0) {
+	if (rc == 0 && nin)
 		qsort(in, nin, sizeof(*in), by_i64);
+	if (rc == 0 && nout)
 		qsort(out, nout, sizeof(*out), by_i64);
-	}
 	/* Sweep: arrivals before departures at the same instant. */
 	while (rc == 0 && (i < nin || o < nout)) {
 		if (i < nin && (o >= nout || in[i] <= out[o])) {

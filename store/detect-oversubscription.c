@@ -190,7 +190,7 @@ static int check(struct detect_ctx *c)
 			snprintf(pools, sizeof(pools), "%lld pools (the largest: '%s')",
 				 (long long)npools, name);
 		rc = os_events(c, process, &v, &nv);
-		if (rc == 0)
+		if (rc == 0 && nv)
 			qsort(v, nv, sizeof(*v), by_ts);
 		for (i = 0; rc == 0 && i < nv; i++) {
 			level += v[i].delta;

@@ -107,7 +107,8 @@ static int ps_load(struct detect_ctx *c, struct ps_pool *p)
 	sqlite3_finalize(s);
 	if (rc < 0)
 		return rc;
-	qsort(p->t, p->n, sizeof(*p->t), by_sched);
+	if (p->n)
+		qsort(p->t, p->n, sizeof(*p->t), by_sched);
 	p->leave = malloc((p->n ? p->n : 1) * sizeof(*p->leave));
 	if (!p->leave)
 		return detect_fail(c, -ENOMEM, "out of memory");
@@ -123,7 +124,8 @@ static int ps_load(struct detect_ctx *c, struct ps_pool *p)
 			p->rerun[p->nrerun++] = i;
 		}
 	}
-	qsort(p->leave, p->nleave, sizeof(*p->leave), by_i64);
+	if (p->nleave)
+		qsort(p->leave, p->nleave, sizeof(*p->leave), by_i64);
 	return 0;
 }
 
@@ -400,7 +402,8 @@ static int ps_p95(struct detect_ctx *c, struct ps_pool *p, int64_t p95_wait, int
 					    t->starts > 0))
 			w[n++] = (struct ps_wait){ t->leave, t->leave - t->sched, t->id };
 	}
-	qsort(w, n, sizeof(*w), by_start);
+	if (n)
+		qsort(w, n, sizeof(*w), by_start);
 	for (i = 0; i < n && rc == 0; i = j) {
 		int64_t wb = w[i].start >= 0 ? w[i].start / window * window
 					     : -((-w[i].start + window - 1) / window) * window;
