@@ -57,6 +57,12 @@ struct detector {
  * ones whose findings it absorbs.  Each X(id) is `detect_<id>` of
  * store/detect-<name>.c. */
 #define DETECTOR_MAP(X) \
+	X(deadlock) \
+	X(blocking_wait) \
+	X(slow_callback) \
+	X(pool_starvation) \
+	X(blocking_in_pool) \
+	X(oversubscription) \
 	X(unobserved_error) \
 	X(detached_failure)
 
