@@ -313,6 +313,67 @@ TEST_IMPL(record_every_example)
 	return 0;
 }
 
+/* The lines of out after the summary ("weft record: N events, ...") that
+ * report a finding: two spaces, the severity, then the detector's name
+ * (report.c's brief form, as `weft record` prints its findings). */
+static int finding_lines(const char *out, const char *detector)
+{
+	static const char *const sev[] = { "error", "warning", "info" };
+	const char *p = strstr(out, " events, ");
+	int n = 0;
+
+	if (!p)
+		TEST_FAIL_("no summary line in: [%s]", out);
+	for (p = strchr(p, '\n'); p && *++p; p = strchr(p, '\n')) {
+		for (size_t i = 0; i < sizeof sev / sizeof sev[0]; i++) {
+			size_t len = strlen(sev[i]);
+			const char *q = p + 2 + len;
+
+			if (strncmp(p, "  ", 2) != 0 || strncmp(p + 2, sev[i], len) != 0 || *q != ' ')
+				continue;
+			while (*q == ' ')
+				q++;
+			if (!detector || (strncmp(q, detector, strlen(detector)) == 0 &&
+					  q[strlen(detector)] == ' '))
+				n++;
+		}
+	}
+	return n;
+}
+
+/* weft record prints the findings of what it recorded after its summary:
+ * the failing examples' (their detectors exist in every build), none for
+ * healthy. */
+TEST_IMPL(record_prints_findings)
+{
+	static const char *const cases[][2] = {
+		{ "unobserved-error", "unobserved-error" },
+		{ "detached-failure", "detached-failure" },
+		{ "healthy", NULL },
+	};
+	struct run_result r;
+
+	setup();
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char exe[512], db[600];
+
+		snprintf(exe, sizeof exe, "%s/%s", WEFT_EXAMPLES_DIR, cases[i][0]);
+		snprintf(db, sizeof db, "%s/%s.db", tmpdir, cases[i][0]);
+		if (WEFT(&r, 60, "record", "-o", db, "--", exe) != 0)
+			TEST_FAIL_("weft record -- %s: exit %d: %s", cases[i][0], proc_exit_code(&r),
+				   r.err);
+		if (cases[i][1] && finding_lines(r.out, cases[i][1]) != 1)
+			TEST_FAIL_("%s: expected one line \"  <severity> %s ...\" after the summary, "
+				   "got: [%s]", cases[i][0], cases[i][1], r.out);
+		if (!cases[i][1] && finding_lines(r.out, NULL) != 0)
+			TEST_FAIL_("%s: findings printed for a healthy program: [%s]", cases[i][0],
+				   r.out);
+		proc_result_free(&r);
+	}
+	teardown();
+	return 0;
+}
+
 /* A thread serves a context over an interval, not forever: loop-bind's main
  * thread runs loop bind-a (weft_loop_run_until), serves nothing for 50 ms,
  * then runs bind-b.  The store, from the real recorded trace, must show two
@@ -1082,6 +1143,7 @@ static const struct test_entry tests[] = {
 	TEST_ENTRY(bad_arguments_are_usage_errors)
 	TEST_ENTRY(record_missing_command_leaves_nothing)
 	TEST_ENTRY_TIMEOUT(record_every_example, 600)
+	TEST_ENTRY_TIMEOUT(record_prints_findings, 120)
 	TEST_ENTRY_TIMEOUT(record_thread_bindings, 90)
 	TEST_ENTRY_TIMEOUT(attach_mid_run, 60)
 	TEST_ENTRY_TIMEOUT(sigkill_traced_program, 90)
