@@ -335,8 +335,10 @@ const char *detect_task_label(struct detect_ctx *c, int64_t task, char *buf, siz
 	return buf;
 }
 
-/* The session's horizon: its end if recorded, else the last event time of
- * its committed chunks. */
+/* The session's horizon: its end if recorded, else the instant up to which
+ * its committed chunks are complete: the end of their last packets (a
+ * rotation closes every stream's packet, also of a program that is idle,
+ * so the horizon moves on while nothing happens), or their last event. */
 static int session_now(struct store *st, int64_t session, int64_t *now, bool *ended)
 {
 	sqlite3_stmt *s = NULL;
@@ -344,7 +346,9 @@ static int session_now(struct store *st, int64_t session, int64_t *now, bool *en
 
 	if (sqlite3_prepare_v2(store_db(st),
 			       "SELECT s.end_ns - s.start_ns, "
-			       "  (SELECT max(last_ns) FROM chunks WHERE session = s.id) "
+			       "  max(coalesce((SELECT max(last_ns) FROM chunks WHERE session = s.id), 0), "
+			       "      coalesce((SELECT max(end_ns) FROM chunk_streams "
+			       "                WHERE session = s.id), 0)) "
 			       "FROM sessions s WHERE s.id = ?1", -1, &s, NULL) != SQLITE_OK)
 		return -EIO;
 	sqlite3_bind_int64(s, 1, session);
