@@ -58,7 +58,8 @@ struct detector {
  * store/detect-<name>.c. */
 #define DETECTOR_MAP(X) \
 	X(unobserved_error) \
-	X(detached_failure)
+	X(detached_failure) \
+	X(lost_task)
 
 #define DETECT__X_ID(id) DETECT_##id,
 enum detector_id { DETECTOR_MAP(DETECT__X_ID) DETECTOR_COUNT };
