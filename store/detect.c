@@ -263,7 +263,7 @@ static int session_now(struct store *st, int64_t session, int64_t *now, bool *en
 	int rc = -EIO;
 
 	if (sqlite3_prepare_v2(store_db(st),
-			       "SELECT s.end_ns - s.start_ns, "
+			       "SELECT s.end_ns, "
 			       "  (SELECT max(last_ns) FROM chunks WHERE session = s.id) "
 			       "FROM sessions s WHERE s.id = ?1", -1, &s, NULL) != SQLITE_OK)
 		return -EIO;
