@@ -345,7 +345,7 @@ static int session_now(struct store *st, int64_t session, int64_t *now, bool *en
 	int rc = -EIO;
 
 	if (sqlite3_prepare_v2(store_db(st),
-			       "SELECT s.end_ns - s.start_ns, "
+			       "SELECT s.end_ns, "
 			       "  max(coalesce((SELECT max(last_ns) FROM chunks WHERE session = s.id), 0), "
 			       "      coalesce((SELECT max(end_ns) FROM chunk_streams "
 			       "                WHERE session = s.id), 0)) "

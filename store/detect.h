@@ -64,7 +64,14 @@ struct detector {
 	X(blocking_in_pool) \
 	X(oversubscription) \
 	X(unobserved_error) \
-	X(detached_failure)
+	X(detached_failure) \
+	X(lost_task) \
+	X(cancel_ignored) \
+	X(cancel_not_propagated) \
+	X(orphaned_work) \
+	X(serial_fan_out) \
+	X(needless_marshal) \
+	X(sync_completion_hot_path)
 
 #define DETECT__X_ID(id) DETECT_##id,
 enum detector_id { DETECTOR_MAP(DETECT__X_ID) DETECTOR_COUNT };

@@ -455,6 +455,18 @@ static const char schema_v2[] =
 	"  thread INTEGER REFERENCES threads, task INTEGER REFERENCES tasks,\n"
 	"  reason INTEGER REFERENCES strings,\n"
 	"  PRIMARY KEY(finding, ord)) WITHOUT ROWID;\n"
+	/* v2:detect-lifecycle — what the lifecycle detectors (lost-task,
+	 * cancel-ignored, cancel-not-propagated, orphaned-work,
+	 * sync-completion-hot-path) look up without scanning every task: the
+	 * tasks still open, those carrying a token, the combinators, the ones
+	 * that completed inline, what a task noticed of a cancellation.  All partial: a store of plain tasks that
+	 * end, carry no token and never complete inline (the common shape)
+	 * pays nothing for them. */
+	"CREATE INDEX tasks_open ON tasks(process) WHERE ended_ns IS NULL;\n"
+	"CREATE INDEX tasks_token ON tasks(token) WHERE token IS NOT NULL;\n"
+	"CREATE INDEX tasks_when_any ON tasks(process) WHERE kind = 7;\n"
+	"CREATE INDEX tasks_inline ON tasks(process, site) WHERE inline = 1;\n"
+	"CREATE INDEX cancel_observations_task ON cancel_observations(task);\n"
 	"";
 
 static int migrate_v2(struct store *st)
