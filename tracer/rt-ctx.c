@@ -180,27 +180,30 @@ static void ctx_sample_flush(void *arg, bool fired)
 {
 	weft_ctx_t *c = arg;
 
+	(void)fired; /* at weft_rt_shutdown too: the held-back numbers go out */
 	pthread_mutex_lock(&c->lock);
 	c->s_flush_armed = false;
-	if (fired)
-		ctx_sample_at(c, true);
+	ctx_sample_at(c, true);
 	pthread_mutex_unlock(&c->lock);
 	rt_ctx_unref(c);
 }
 
-/* Under the lock.  The timer's lock is a leaf: taking it here nests no
- * other lock inside a context's. */
-static void ctx_sample_arm(weft_ctx_t *c, int64_t now)
+/* Under the lock: arms the end-of-window flush; false if it cannot.  The
+ * timer's lock is a leaf: taking it here nests no other lock inside a
+ * context's. */
+static bool ctx_sample_arm(weft_ctx_t *c, int64_t now)
 {
 	int64_t delay = c->s_ns + SAMPLE_WINDOW_NS - now;
 
 	if (c->s_flush_armed)
-		return;
+		return true;
 	rt_ctx_ref(c);
-	if (rt_timer_add(delay > 0 ? delay : 0, ctx_sample_flush, c, NULL) == 0)
+	if (rt_timer_add(delay > 0 ? delay : 0, ctx_sample_flush, c, NULL) == 0) {
 		c->s_flush_armed = true;
-	else
-		__atomic_sub_fetch(&c->refs, 1, __ATOMIC_RELAXED); /* ours is not the last */
+		return true;
+	}
+	__atomic_sub_fetch(&c->refs, 1, __ATOMIC_RELAXED); /* ours is not the last */
+	return false; /* no timer (no memory, shutting down): emit now instead */
 }
 
 static void ctx_sample(weft_ctx_t *c)
@@ -221,10 +224,8 @@ static void ctx_sample_at(weft_ctx_t *c, bool window_over)
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	now = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 	if (!window_over && c->s_valid && c->s_workers == c->workers &&
-	    now - c->s_ns < SAMPLE_WINDOW_NS) {
-		ctx_sample_arm(c, now);
+	    now - c->s_ns < SAMPLE_WINDOW_NS && ctx_sample_arm(c, now))
 		return;
-	}
 	c->s_ns = now;
 	c->s_valid = true;
 	c->s_queued = c->queued;
@@ -456,6 +457,7 @@ static int loop_serve(weft_ctx_t *c, enum serve_mode mode, weft_future_t *until,
 	enum weft_worker_state last = WEFT_WORKER_START;
 	weft_ctx_t *saved = tls_ctx;
 	weft_future_t *f, *pending = NULL;
+	uint64_t id;
 	int rc = 0;
 
 	tls_ctx = c;
@@ -505,12 +507,21 @@ static int loop_serve(weft_ctx_t *c, enum serve_mode mode, weft_future_t *until,
 		}
 		ctx_sleep(c, deadline);
 	}
+	if (pending) {
+		/* Left by a stop, a deadline or `until`: traced while the loop is
+		 * still ours (releasing the future may drop the last reference to
+		 * the loop once it is no longer running, and the end must be in
+		 * the trace before weft_ctx_shutdown can return). */
+		pthread_mutex_unlock(&c->lock);
+		rt_pending_flush(&pending);
+		pthread_mutex_lock(&c->lock);
+	}
+	id = c->id; /* c may be freed once it is not running */
 	c->workers = 0;
 	c->running = false;
 	pthread_cond_broadcast(&c->state_cv);
 	pthread_mutex_unlock(&c->lock);
-	rt_pending_flush(&pending); /* left by a stop or a deadline */
-	weft_worker_state(c->id, WEFT_WORKER_STOP);
+	weft_worker_state(id, WEFT_WORKER_STOP);
 	tls_ctx = saved;
 	return rc;
 }

@@ -74,9 +74,10 @@ static bool end_flush(weft_future_t *f, uint64_t next, uint64_t ctx)
 	delta = rt_now_ns() - f->end_ns;
 	if (delta < 0)
 		delta = 0;
-	if (delta > (int64_t)UINT32_MAX) {
-		/* Not expressible (the runner was descheduled for seconds):
-		 * an end stamped late beats no end. */
+	if (delta > (int64_t)UINT32_MAX || !WEFT_ENABLED(task_next)) {
+		/* Not expressible (the runner was descheduled for seconds), or
+		 * task_next was disabled since the end was deferred: an end
+		 * stamped late beats no end, and next's start is the caller's. */
 		weft_task_end(f->id, WEFT_STATUS_OK, 0, NULL);
 	} else {
 		weft_task_next(f->id, (uint32_t)delta, next, ctx);

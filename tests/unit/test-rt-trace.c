@@ -550,6 +550,7 @@ static void expand_v2(struct trace *t, struct tev *e)
 	struct tev *second = &t->ev[t->n];
 	char buf[160];
 	uint64_t ended, next, ctx;
+	int64_t at;
 
 	if (strcmp(e->name, "task_submit") == 0) {
 		snprintf(e->name, sizeof e->name, "task_new");
@@ -560,6 +561,8 @@ static void expand_v2(struct trace *t, struct tev *e)
 		t->n++;
 	} else if (strcmp(e->name, "task_next") == 0) {
 		ended = payload_u64(e->payload, "ended");
+		at = e->ts; /* the next task's start; the end is end_delta earlier */
+		e->ts -= (int64_t)payload_u64(e->payload, "end_delta");
 		next = payload_u64(e->payload, "task");
 		ctx = payload_u64(e->payload, "ctx");
 		free(e->payload);
@@ -571,6 +574,7 @@ static void expand_v2(struct trace *t, struct tev *e)
 		ASSERT_NOT_NULL(e->payload);
 		if (next) {
 			*second = *e;
+			second->ts = at;
 			snprintf(second->name, sizeof second->name, "task_start");
 			snprintf(buf, sizeof buf, "{ task = %" PRIu64 ", ctx = %" PRIu64 " }", next,
 				 ctx);

@@ -181,16 +181,19 @@ static inline void weft_task_new_at(uint64_t task, uint64_t parent, uint64_t tok
 /* Created and queued on ctx at once: weft_task_new + weft_task_schedule in
  * one event (half the cost).  Use it wherever a task is queued the moment it
  * is made; emit it before the task becomes visible to the thread that will
- * start it, so that its start can never precede it.  A session that enables
- * task_new and task_schedule but not task_submit gets those two instead. */
+ * start it, so that its start can never precede it.  While task_submit is
+ * disabled, task_new and task_schedule are emitted instead (each if
+ * enabled).  LTTng's enable state is per process, not per session: with two
+ * sessions, one of which enables task_submit, the other sees neither. */
 static inline void weft_task_submit_at(uint64_t task, uint64_t parent, uint64_t token,
 				       enum weft_task_kind kind, uint64_t ctx,
 				       const char *name, const char *site)
 {
 	if (WEFT_ENABLED(task_submit)) {
 		weft__task_submit(task, parent, token, (int)kind, ctx, name, site);
-	} else if (WEFT_ENABLED(task_new)) {
-		weft__task_new(task, parent, token, (int)kind, name, site);
+	} else {
+		if (WEFT_ENABLED(task_new))
+			weft__task_new(task, parent, token, (int)kind, name, site);
 		if (WEFT_ENABLED(task_schedule))
 			weft__task_schedule(task, ctx);
 	}
