@@ -128,7 +128,7 @@ static void detect(struct recorder *r, bool final)
 
 	if (!r->o.detect || !r->session_id || r->detect_failed)
 		return;
-	if (detect_run(r->st, &o, NULL, err, sizeof err) < 0) {
+	if (detect_run_paced(&r->pacer, r->st, &o, err, sizeof err) < 0) {
 		/* The recording goes on: its data is in the store, and weft
 		 * report can analyse it later. */
 		cli_error(r->o.cmd, "%s (the recording goes on; run weft report %s later)", err,

@@ -47,6 +47,7 @@ struct recorder {
 	int64_t t0_wall_ns;     /* CLOCK_REALTIME at start, ns since the epoch */
 	bool ok;                /* set by the caller when the recording was stored */
 	bool detect_failed;     /* a detector run failed (said once) */
+	struct detect_pacer pacer; /* live runs: at most ~1/10 of the time */
 };
 
 /* Opens the store, makes sure a session daemon runs, creates and starts the

@@ -142,6 +142,7 @@ struct weftd {
 	struct state state;
 	uint64_t chunks, events, empty, failed;
 	struct detect_config detect; /* the detectors' settings */
+	struct detect_pacer pacer;   /* live runs: at most ~1/10 of the time */
 	int no_detect;
 };
 
@@ -348,12 +349,11 @@ static void weftd_log_ingested(const struct scan_chunk *c, const struct ingest_r
 static void weftd_detect(struct weftd *d, int64_t session, bool final)
 {
 	struct detect_opts o = { .cfg = &d->detect, .session = session, .final = final };
-	struct detect_stats ds;
 	char err[1024];
 
 	if (d->no_detect || !session)
 		return;
-	if (detect_run(d->st, &o, &ds, err, sizeof err) < 0)
+	if (detect_run_paced(&d->pacer, d->st, &o, err, sizeof err) < 0)
 		log_err("%s: path=%s", err, d->db);
 }
 

@@ -489,3 +489,30 @@ out:
 		detect_config_free(&defaults);
 	return rc;
 }
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+bool detect_pacer_due(const struct detect_pacer *p)
+{
+	return !p->last_end_ns || mono_ns() - p->last_end_ns >= DETECT_LIVE_DUTY * p->last_cost_ns;
+}
+
+int detect_run_paced(struct detect_pacer *p, struct store *st, const struct detect_opts *o,
+		     char *err, size_t errlen)
+{
+	struct detect_stats ds;
+	int rc;
+
+	if (!o->final && !detect_pacer_due(p))
+		return 0;
+	rc = detect_run(st, o, &ds, err, errlen);
+	p->last_end_ns = mono_ns();
+	p->last_cost_ns = ds.elapsed_ns;
+	return rc;
+}

@@ -135,6 +135,23 @@ struct detect_stats {
 int detect_run(struct store *st, const struct detect_opts *o, struct detect_stats *stats,
 	       char *err, size_t errlen);
 
+/*
+ * Pacing of live runs.  A live run re-reads the session (indexed, but a long
+ * recording's store grows): a run is due only once DETECT_LIVE_DUTY times
+ * the last run's duration has passed since it ended, so live detection
+ * takes at most about 1/DETECT_LIVE_DUTY of the recorder's time, and a
+ * finding comes one rotation late while runs are cheap (the common case),
+ * later only when they are not.  The final run is never paced.
+ */
+#define DETECT_LIVE_DUTY 10
+struct detect_pacer {
+	int64_t last_end_ns, last_cost_ns; /* CLOCK_MONOTONIC */
+};
+bool detect_pacer_due(const struct detect_pacer *p);
+/* Runs detect_run live if due; 0 (also when not due) or its error. */
+int detect_run_paced(struct detect_pacer *p, struct store *st, const struct detect_opts *o,
+		     char *err, size_t errlen);
+
 /* ---- for detectors -------------------------------------------------------- */
 
 #define FINDING_MAX_TASKS 8
