@@ -13,64 +13,21 @@
 
 #include "chain.h"
 #include "runner.h"
+#include "store-fixture.h"
 #include "store.h"
 
 #define BASE 1700000000000000000LL
 
-static char dir[64], db_path[128];
-
-static void cleanup(void)
-{
-	static const char *const sfx[] = { "", "-wal", "-shm", "-journal" };
-	char p[160];
-	size_t i;
-
-	for (i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
-		snprintf(p, sizeof(p), "%s%s", db_path, sfx[i]);
-		unlink(p);
-	}
-	rmdir(dir);
-}
-
 static struct store *fresh_store(void)
 {
-	struct store *st = NULL;
-	char err[512];
-
-	snprintf(dir, sizeof(dir), "/tmp/weft-test-chain-XXXXXX");
-	ASSERT_NOT_NULL(mkdtemp(dir));
-	snprintf(db_path, sizeof(db_path), "%s/weft.db", dir);
-	atexit(cleanup);
-	if (store_open(db_path, STORE_CREATE, &st, err, sizeof(err)) != 0)
-		TEST_FAIL_("store_open: %s", err);
-	return st;
-}
-
-static void check_ok(struct store *st, int rc)
-{
-	if (rc != 0)
-		TEST_FAIL_("store call failed: %d: %s", rc, store_errmsg(st));
+	return fixture_store("chain");
 }
 
 static void ev(struct store *st, enum weft_event kind, int64_t rel_ts, int32_t tid, uint64_t id0,
 	       uint64_t id1, uint64_t id2, int64_t n0, const char *s0, const char *s1)
 {
-	struct store_event e = { 0 };
-
-	e.kind = kind;
-	e.ts_ns = BASE + rel_ts;
-	e.vpid = 100;
-	e.vtid = tid;
-	e.procname = tid == 100 ? "app" : "worker";
-	e.id0 = id0;
-	e.id1 = id1;
-	e.id2 = id2;
-	e.n0 = n0;
-	e.s0 = s0 ? s0 : "";
-	e.s1 = s1 ? s1 : "";
-	e.s0_len = (uint32_t)strlen(e.s0);
-	e.s1_len = (uint32_t)strlen(e.s1);
-	check_ok(st, store_add_event(st, &e));
+	fixture_event(st, BASE, 100, tid, tid == 100 ? "app" : "worker", kind, rel_ts, id0, id1, id2,
+		      n0, 0, 0, s0, s1);
 }
 
 #define EV(st, kind, ts, tid, a, b, c, n0, s0, s1) \

@@ -18,6 +18,7 @@
 
 #include "detect.h"
 #include "runner.h"
+#include "store-fixture.h"
 #include "store.h"
 
 /* Session origin used by every test: relative times below are added to it. */
@@ -27,40 +28,13 @@
 
 /* ---- fixture --------------------------------------------------------- */
 
-static char dir[64], db_path[128];
-
-static void cleanup(void)
-{
-	static const char *const sfx[] = { "", "-wal", "-shm", "-journal" };
-	char p[160];
-	size_t i;
-
-	for (i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
-		snprintf(p, sizeof(p), "%s%s", db_path, sfx[i]);
-		unlink(p);
-	}
-	rmdir(dir);
-}
-
-static void check_ok(struct store *st, int rc)
-{
-	if (rc != 0)
-		TEST_FAIL_("store call failed: %d: %s", rc, store_errmsg(st));
-}
 
 /* A fresh store in a fresh directory with one session and its first chunk
  * open. */
 static struct store *begin(int64_t *sess)
 {
-	struct store *st = NULL;
-	char err[512];
+	struct store *st = fixture_store("detect");
 
-	snprintf(dir, sizeof(dir), "/tmp/weft-test-detect-XXXXXX");
-	ASSERT_NOT_NULL(mkdtemp(dir));
-	snprintf(db_path, sizeof(db_path), "%s/weft.db", dir);
-	atexit(cleanup);
-	if (store_open(db_path, STORE_CREATE, &st, err, sizeof(err)) != 0)
-		TEST_FAIL_("store_open: %s", err);
 	check_ok(st, store_session_begin(st, "h", "s", BASE, sess));
 	check_ok(st, store_chunk_begin(st, *sess, "c0"));
 	return st;
@@ -80,24 +54,8 @@ static void ev(struct store *st, enum weft_event kind, int64_t rel_ts, int32_t t
 	       uint64_t id0, uint64_t id1, uint64_t id2, int64_t n0, int64_t n1, int64_t n2,
 	       const char *s0, const char *s1)
 {
-	struct store_event e = { 0 };
-
-	e.kind = kind;
-	e.ts_ns = BASE + rel_ts;
-	e.vpid = cur_pid;
-	e.vtid = tid;
-	e.procname = thread_name(tid);
-	e.id0 = id0;
-	e.id1 = id1;
-	e.id2 = id2;
-	e.n0 = n0;
-	e.n1 = n1;
-	e.n2 = n2;
-	e.s0 = s0 ? s0 : "";
-	e.s1 = s1 ? s1 : "";
-	e.s0_len = (uint32_t)strlen(e.s0);
-	e.s1_len = (uint32_t)strlen(e.s1);
-	check_ok(st, store_add_event(st, &e));
+	fixture_event(st, BASE, cur_pid, tid, thread_name(tid), kind, rel_ts, id0, id1, id2, n0,
+		      n1, n2, s0, s1);
 }
 
 #define EV(st, kind, ts, tid, a, b, c, n0, n1, n2, s0, s1) \
