@@ -283,6 +283,28 @@ TEST_IMPL(inert_without_libuv)
 	return 0;
 }
 
+#ifdef UV_STATIC_PROG
+/* libuv linked into the executable: the probe cannot interpose it, says so
+ * once, and the program runs as without it. */
+TEST_IMPL(inert_static_libuv)
+{
+	struct run_result a, b;
+	char exe[1024];
+
+	prog_path("uv-healthy-static", exe, sizeof exe);
+	run_plain(exe, false, &a);
+	run_plain(exe, true, &b);
+	ASSERT_EQ(proc_exit_code(&a), 0);
+	ASSERT_EQ(proc_exit_code(&b), 0);
+	ASSERT_STR_EQ(a.out, b.out);
+	ASSERT_EQ(count_matching(b.err, "weft: probe loaded, libuv not interposed"), 1);
+	ASSERT_EQ(count_matching(a.err, "not interposed"), 0);
+	proc_result_free(&a);
+	proc_result_free(&b);
+	return 0;
+}
+#endif
+
 TEST_IMPL(unknown_probe)
 {
 	struct run_result r;
@@ -298,6 +320,9 @@ TEST_IMPL(unknown_probe)
 static const struct test_entry tests[] = {
 	TEST_ENTRY(inert_without_libuv)
 	TEST_ENTRY(same_behaviour)
+#ifdef UV_STATIC_PROG
+	TEST_ENTRY(inert_static_libuv)
+#endif
 	TEST_ENTRY(unknown_probe)
 	TEST_ENTRY_TIMEOUT(starvation, 120)
 	TEST_ENTRY_TIMEOUT(cancel, 120)
