@@ -11,7 +11,7 @@
  * yet: add its row when probes/glib exists. */
 #define WEFT_PROBE_MAP(X) \
 	X(uv, "libweft-uv.so", "libuv (Debian's shared libuv.so.1): uv_queue_work, uv_fs_*, " \
-			      "uv_getaddrinfo, uv_cancel, uv_run")
+			      "uv_getaddrinfo, uv_getnameinfo, uv_random, uv_cancel, uv_run")
 
 /* The path of probe `name`'s library in `buf`: next to the weft binary in a
  * build tree (<bindir>/../probes/NAME/), else the install library directory.

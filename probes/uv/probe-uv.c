@@ -1,7 +1,8 @@
 /*
  * libweft-uv.so — traces an unmodified libuv program, loaded with LD_PRELOAD
  * (`weft record --probe uv -- CMD`).  It defines libuv's pool entry points
- * (uv_queue_work, the uv_fs_* requests, uv_getaddrinfo, uv_cancel, uv_run),
+ * (uv_queue_work, the uv_fs_* requests, uv_getaddrinfo, uv_getnameinfo,
+ * uv_random, uv_cancel, uv_run),
  * so that the program's calls reach it first; each forwards to the real
  * function of the shared libuv.so.1, found once with dlsym(RTLD_NEXT).
  *
@@ -75,6 +76,9 @@ typedef int (*queue_work_fn)(uv_loop_t *, uv_work_t *, uv_work_cb, uv_after_work
 typedef int (*cancel_fn)(uv_req_t *);
 typedef int (*run_fn)(uv_loop_t *, uv_run_mode);
 typedef const char *(*err_name_fn)(int);
+typedef int (*getnameinfo_fn)(uv_loop_t *, uv_getnameinfo_t *, uv_getnameinfo_cb,
+			      const struct sockaddr *, int);
+typedef int (*random_fn)(uv_loop_t *, uv_random_t *, void *, size_t, unsigned, uv_random_cb);
 typedef int (*getaddrinfo_fn)(uv_loop_t *, uv_getaddrinfo_t *, uv_getaddrinfo_cb,
 			      const char *, const char *, const struct addrinfo *);
 #define FS_TYPEDEF(name, params, args) typedef int (*fs_##name##_fn) params;
@@ -87,6 +91,8 @@ static struct {
 	run_fn run;
 	err_name_fn err_name;
 	getaddrinfo_fn getaddrinfo;
+	getnameinfo_fn getnameinfo;
+	random_fn random;
 #define FS_FIELD(name, params, args) fs_##name##_fn fs_##name;
 	FS_MAP(FS_FIELD)
 #undef FS_FIELD
@@ -141,6 +147,8 @@ static void probe_init(void)
 	real.run = (run_fn)next_sym("uv_run");
 	real.err_name = (err_name_fn)next_sym("uv_err_name");
 	real.getaddrinfo = (getaddrinfo_fn)next_sym("uv_getaddrinfo");
+	real.getnameinfo = (getnameinfo_fn)next_sym("uv_getnameinfo");
+	real.random = (random_fn)next_sym("uv_random");
 #define FS_RESOLVE(name, params, args) real.fs_##name = (fs_##name##_fn)next_sym("uv_fs_" #name);
 	FS_MAP(FS_RESOLVE)
 #undef FS_RESOLVE
@@ -277,6 +285,8 @@ struct pend {
 		} w;
 		uv_fs_cb fs;
 		uv_getaddrinfo_cb gai;
+		uv_getnameinfo_cb gni;
+		uv_random_cb rnd;
 	} cb;
 	bool is_work, started;
 };
@@ -593,6 +603,82 @@ int uv_getaddrinfo(uv_loop_t *loop, uv_getaddrinfo_t *req, uv_getaddrinfo_cb cb,
 			p->cb.gai = cb;
 	}
 	rc = real.getaddrinfo(loop, req, p ? gai_wrap : cb, node, service, hints);
+	req_submitted(p, rc);
+	return rc;
+}
+
+static void gni_wrap(uv_getnameinfo_t *req, int status, const char *host, const char *service)
+{
+	struct pend *p = pend_find(req, true);
+	uint64_t prev = weft_current_task(), cont;
+	uv_getnameinfo_cb cb;
+
+	if (!p)
+		return; /* cannot happen */
+	cb = p->cb.gni;
+	count(&n_inflight, -1);
+	pool_sample();
+	cont_begin(p, status, false);
+	cont = p->cont;
+	free(p);
+	weft_set_current_task(cont);
+	cb(req, status, host, service);
+	cont_end(cont, prev);
+}
+
+int uv_getnameinfo(uv_loop_t *loop, uv_getnameinfo_t *req, uv_getnameinfo_cb cb,
+		   const struct sockaddr *addr, int flags)
+{
+	struct pend *p = NULL;
+	int rc;
+
+	probe_ready();
+	if (!real.getnameinfo)
+		return UV_ENOSYS;
+	if (cb) {
+		p = req_begin(loop, req, "uv_getnameinfo", "uv_getnameinfo cb");
+		if (p)
+			p->cb.gni = cb;
+	}
+	rc = real.getnameinfo(loop, req, p ? gni_wrap : cb, addr, flags);
+	req_submitted(p, rc);
+	return rc;
+}
+
+static void rnd_wrap(uv_random_t *req, int status, void *buf, size_t len)
+{
+	struct pend *p = pend_find(req, true);
+	uint64_t prev = weft_current_task(), cont;
+	uv_random_cb cb;
+
+	if (!p)
+		return; /* cannot happen */
+	cb = p->cb.rnd;
+	count(&n_inflight, -1);
+	pool_sample();
+	cont_begin(p, status, false);
+	cont = p->cont;
+	free(p);
+	weft_set_current_task(cont);
+	cb(req, status, buf, len);
+	cont_end(cont, prev);
+}
+
+int uv_random(uv_loop_t *loop, uv_random_t *req, void *buf, size_t buflen, unsigned flags,
+	      uv_random_cb cb)
+{
+	struct pend *p = NULL;
+	int rc;
+
+	probe_ready();
+	if (!real.random)
+		return UV_ENOSYS;
+	if (cb) {
+		p = req_begin(loop, req, "uv_random", "uv_random cb");
+		if (p)
+			p->cb.rnd = cb;
+	}
+	rc = real.random(loop, req, buf, buflen, flags, p ? rnd_wrap : cb);
 	req_submitted(p, rc);
 	return rc;
 }

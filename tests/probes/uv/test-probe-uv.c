@@ -223,6 +223,9 @@ TEST_IMPL(healthy)
 	record("uv-healthy", db, sizeof db);
 	ASSERT_EQ(tasks(db, "uv_queue_work", "t.status = 0 AND t.started_ns IS NOT NULL"), 16);
 	ASSERT_EQ(tasks(db, "uv_getaddrinfo", "t.ended_ns IS NOT NULL"), 1);
+	ASSERT_EQ(tasks(db, "uv_getnameinfo", "t.ended_ns IS NOT NULL"), 1);
+	ASSERT_EQ(tasks(db, "uv_random", "t.status = 0"), 1);
+	ASSERT_EQ(tasks(db, "uv_random cb", "t.kind = 1 AND t.status = 0"), 1);
 	/* each stat was made by an after_work_cb: its parent */
 	ASSERT_EQ(q(db, "SELECT count(*) FROM tasks t JOIN strings n ON n.id = t.name "
 			"JOIN tasks p ON p.id = t.parent JOIN strings pn ON pn.id = p.name "

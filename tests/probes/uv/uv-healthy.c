@@ -1,7 +1,8 @@
 /*
  * uv-healthy — the same kinds of work done right: short jobs on the pool,
  * each of whose after_work_cb stats a file (a chain job -> callback -> fs
- * request -> callback), plus a getaddrinfo of "localhost".  Nothing queues
+ * request -> callback), plus a getaddrinfo of "localhost", a getnameinfo
+ * of 127.0.0.1 and 16 random bytes (uv_random).  Nothing queues
  * for long, nothing blocks the loop, nothing fails unseen: no finding.
  */
 #include "uvprog.h"
@@ -39,8 +40,29 @@ static void resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 	uv_freeaddrinfo(res);
 }
 
+static int randoms;
+
+static void named(uv_getnameinfo_t *req, int status, const char *host, const char *service)
+{
+	(void)req;
+	(void)status; /* as for getaddrinfo */
+	(void)host;
+	(void)service;
+}
+
+static void got_random(uv_random_t *req, int status, void *buf, size_t len)
+{
+	(void)req;
+	(void)buf;
+	randoms += status == 0 && len == 16;
+}
+
 int main(void)
 {
+	uv_getnameinfo_t gni;
+	uv_random_t rnd;
+	struct sockaddr_in lo;
+	char bytes[16];
 	uv_loop_t *loop = uv_default_loop();
 	uv_work_t work[JOBS];
 	uv_getaddrinfo_t gai;
@@ -53,9 +75,15 @@ int main(void)
 	}
 	if ((rc = uv_getaddrinfo(loop, &gai, resolved, "localhost", NULL, NULL)) != 0)
 		return uv_fail(PROG, "resolve localhost", rc);
+	if ((rc = uv_ip4_addr("127.0.0.1", 80, &lo)) != 0 ||
+	    (rc = uv_getnameinfo(loop, &gni, named, (const struct sockaddr *)&lo, 0)) != 0)
+		return uv_fail(PROG, "name 127.0.0.1", rc);
+	if ((rc = uv_random(loop, &rnd, bytes, sizeof bytes, 0, got_random)) != 0)
+		return uv_fail(PROG, "ask for random bytes", rc);
 	uv_run(loop, UV_RUN_DEFAULT);
-	if (jobs_done != JOBS || stats_done != JOBS)
+	if (jobs_done != JOBS || stats_done != JOBS || randoms != 1)
 		return uv_fail(PROG, "run every job and stat", UV_EIO);
-	printf("%s: %d jobs, each followed by a stat, and a getaddrinfo\n", PROG, JOBS);
+	printf("%s: %d jobs, each followed by a stat; a getaddrinfo, a getnameinfo, random "
+	       "bytes\n", PROG, JOBS);
 	return uv_loop_close(loop) == 0 ? 0 : 1;
 }
