@@ -340,7 +340,8 @@ static struct pend *pend_find(const void *req, bool take)
 }
 
 /* A traced request: a task on the pool and its callback's continuation on
- * the loop.  NULL when not traced (no session, no memory). */
+ * the loop (none when cb_name is NULL: no callback).  NULL when not traced
+ * (no session, no memory). */
 static struct pend *pend_new(uv_loop_t *loop, const void *req, const char *name,
 			     const char *cb_name)
 {
@@ -355,12 +356,14 @@ static struct pend *pend_new(uv_loop_t *loop, const void *req, const char *name,
 	p->req = req;
 	p->name = name;
 	p->task = weft_id_new();
-	p->cont = weft_id_new();
+	p->cont = cb_name ? weft_id_new() : 0;
 	p->loop_ctx = loop_id(loop);
 	parent = weft_current_task();
 	weft_task_submit_at(p->task, parent, 0, WEFT_TASK_TASK, pool_id(), name, "");
-	weft_task_new_at(p->cont, parent, 0, WEFT_TASK_CONTINUATION, cb_name, "");
-	weft_continuation_add(p->task, p->cont, p->loop_ctx);
+	if (p->cont) {
+		weft_task_new_at(p->cont, parent, 0, WEFT_TASK_CONTINUATION, cb_name, "");
+		weft_continuation_add(p->task, p->cont, p->loop_ctx);
+	}
 	pend_insert(p);
 	return p;
 }
@@ -371,7 +374,8 @@ static void pend_refused(struct pend *p, int rc)
 	pend_find(p->req, true);
 	weft_task_end(p->task, WEFT_STATUS_ERROR, rc, "refused by libuv");
 	weft_error_observe(p->task); /* returned to the caller */
-	weft_task_end(p->cont, WEFT_STATUS_CANCELED, UV_ECANCELED, "never run");
+	if (p->cont)
+		weft_task_end(p->cont, WEFT_STATUS_CANCELED, UV_ECANCELED, "never run");
 	free(p);
 }
 
@@ -394,6 +398,8 @@ static enum weft_status status_of(int64_t result)
  * failure handed to the callback counts as observed (docs/probes.md). */
 static void cont_post(const struct pend *p)
 {
+	if (!p->cont)
+		return;
 	weft_marshal(p->cont, pool_id(), p->loop_ctx);
 	weft_task_schedule(p->cont, p->loop_ctx);
 }
@@ -411,12 +417,14 @@ static void cont_begin(const struct pend *p, int64_t result, bool ended)
 		weft_error_observe(p->task);
 	if (!ended)
 		cont_post(p);
-	weft_task_start(p->cont, p->loop_ctx);
+	if (p->cont)
+		weft_task_start(p->cont, p->loop_ctx);
 }
 
 static void cont_end(uint64_t cont, uint64_t prev)
 {
-	weft_task_end(cont, WEFT_STATUS_OK, 0, NULL);
+	if (cont)
+		weft_task_end(cont, WEFT_STATUS_OK, 0, NULL);
 	weft_set_current_task(prev);
 }
 
@@ -485,7 +493,8 @@ int uv_queue_work(uv_loop_t *loop, uv_work_t *req, uv_work_cb work_cb,
 	probe_ready();
 	if (!real.queue_work)
 		return UV_ENOSYS; /* unreachable: without libuv nobody calls this */
-	p = work_cb ? pend_new(loop, req, "uv_queue_work", "after_work_cb") : NULL;
+	p = work_cb ? pend_new(loop, req, "uv_queue_work", after_work_cb ? "after_work_cb" : NULL)
+		    : NULL;
 	if (!p)
 		return real.queue_work(loop, req, work_cb, after_work_cb);
 	p->is_work = true;
@@ -562,6 +571,8 @@ static void req_submitted(struct pend *p, int rc)
 				p->cb.fs = cb;                                       \
 		}                                                                    \
 		rc = real.fs_##name args;                                            \
+		if (p && rc < 0)                                                     \
+			req->cb = cb; /* libuv stored ours before refusing */        \
 		req_submitted(p, rc);                                                \
 		return rc;                                                           \
 	}

@@ -2,7 +2,8 @@
  * uv-healthy — the same kinds of work done right: short jobs on the pool,
  * each of whose after_work_cb stats a file (a chain job -> callback -> fs
  * request -> callback), plus a getaddrinfo of "localhost", a getnameinfo
- * of 127.0.0.1 and 16 random bytes (uv_random).  Nothing queues
+ * of 127.0.0.1, 16 random bytes (uv_random) and one job with no
+ * after_work_cb (libuv allows NULL).  Nothing queues
  * for long, nothing blocks the loop, nothing fails unseen: no finding.
  */
 #include "uvprog.h"
@@ -59,6 +60,7 @@ static void got_random(uv_random_t *req, int status, void *buf, size_t len)
 
 int main(void)
 {
+	uv_work_t lone;
 	uv_getnameinfo_t gni;
 	uv_random_t rnd;
 	struct sockaddr_in lo;
@@ -73,6 +75,8 @@ int main(void)
 		if ((rc = uv_queue_work(loop, &work[i], job, job_done)) != 0)
 			return uv_fail(PROG, "queue a job", rc);
 	}
+	if ((rc = uv_queue_work(loop, &lone, job, NULL)) != 0)
+		return uv_fail(PROG, "queue a job without a callback", rc);
 	if ((rc = uv_getaddrinfo(loop, &gai, resolved, "localhost", NULL, NULL)) != 0)
 		return uv_fail(PROG, "resolve localhost", rc);
 	if ((rc = uv_ip4_addr("127.0.0.1", 80, &lo)) != 0 ||
