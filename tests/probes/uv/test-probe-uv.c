@@ -241,6 +241,20 @@ TEST_IMPL(healthy)
 	return 0;
 }
 
+/* libuv's own uv_fs_stat calls (uv_fs_poll) reach the probe, which traces
+ * them and leaves uv_fs_poll working. */
+TEST_IMPL(fs_poll)
+{
+	char db[700];
+
+	record("uv-fs-poll", db, sizeof db);
+	ASSERT_GE(tasks(db, "uv_fs_stat", "t.status = 0"), 2);
+	ASSERT_EQ(tasks(db, "uv_fs_stat", "t.status != 0 OR t.ended_ns IS NULL"), 0);
+	ASSERT_EQ(q(db, "SELECT count(*) FROM tasks WHERE ended_ns IS NULL"), 0);
+	no_findings(db);
+	return 0;
+}
+
 /* ---- without a session ------------------------------------------------------------------- */
 
 static void run_plain(const char *exe, bool preload, struct run_result *r)
@@ -256,7 +270,8 @@ static void run_plain(const char *exe, bool preload, struct run_result *r)
 
 TEST_IMPL(same_behaviour)
 {
-	static const char *const progs[] = { "uv-cancel", "uv-fs-error", "uv-healthy" };
+	static const char *const progs[] = { "uv-cancel", "uv-fs-error", "uv-healthy",
+					     "uv-fs-poll" };
 
 	for (size_t i = 0; i < sizeof progs / sizeof progs[0]; i++) {
 		struct run_result a, b;
@@ -334,6 +349,7 @@ static const struct test_entry tests[] = {
 	TEST_ENTRY_TIMEOUT(cancel, 120)
 	TEST_ENTRY_TIMEOUT(fs_error, 120)
 	TEST_ENTRY_TIMEOUT(healthy, 120)
+	TEST_ENTRY_TIMEOUT(fs_poll, 120)
 };
 
 /* weft can record here: a trivial program under `weft record`. */
