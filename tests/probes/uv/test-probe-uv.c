@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -255,6 +256,43 @@ TEST_IMPL(fs_poll)
 	return 0;
 }
 
+/* A program started with the probe preloaded and no session, then attached
+ * to with `weft attach PID --for 1.5s`: the jobs it makes meanwhile are
+ * traced (on the pool announced by the first traced one), each with its
+ * after_work_cb continuation. */
+TEST_IMPL(attach)
+{
+	char exe[1024], db[700], pidbuf[32], buf[4096] = "", env_pre[1200];
+	char *env[] = { env_pre, NULL };
+	char *argv[] = { exe, NULL };
+	struct run_result r;
+	int out_fd = -1, rc, st;
+	pid_t pid;
+
+	prog_path("uv-ticker", exe, sizeof exe);
+	snprintf(db, sizeof db, "%s/uv-ticker.db", root);
+	snprintf(env_pre, sizeof env_pre, "LD_PRELOAD=%s", PROBE_UV_LIB);
+	unlink(db);
+	pid = proc_spawn(argv, env, &out_fd, NULL);
+	ASSERT_GT(pid, 0);
+	if (proc_read_until(out_fd, "uv-ticker: ticking", 10000, buf, sizeof buf) != 0)
+		TEST_FAIL_("uv-ticker did not start: [%s]", buf);
+	snprintf(pidbuf, sizeof pidbuf, "%d", (int)pid);
+	rc = WEFT(&r, 60, "attach", pidbuf, "--for", "1500ms", "-o", db);
+	if (rc != 0)
+		TEST_FAIL_("weft attach exited %d: %.1000s %.1000s", rc, r.out, r.err);
+	proc_result_free(&r);
+	st = proc_wait(pid, 20000);
+	ASSERT(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	close(out_fd);
+	ASSERT_EQ(q(db, "SELECT count(*) FROM contexts WHERE name = 'uv-threadpool'"), 1);
+	/* 1.5 s of one job per 20 ms: about 75 (a loaded machine ticks less) */
+	ASSERT_GE(tasks(db, "uv_queue_work", "t.status = 0 AND t.started_ns IS NOT NULL"), 20);
+	ASSERT_LE(tasks(db, "uv_queue_work", "1"), 200);
+	ASSERT_GE(tasks(db, "after_work_cb", "t.kind = 1 AND t.status = 0"), 20);
+	return 0;
+}
+
 /* ---- without a session ------------------------------------------------------------------- */
 
 static void run_plain(const char *exe, bool preload, struct run_result *r)
@@ -350,6 +388,7 @@ static const struct test_entry tests[] = {
 	TEST_ENTRY_TIMEOUT(fs_error, 120)
 	TEST_ENTRY_TIMEOUT(healthy, 120)
 	TEST_ENTRY_TIMEOUT(fs_poll, 120)
+	TEST_ENTRY_TIMEOUT(attach, 120)
 };
 
 /* weft can record here: a trivial program under `weft record`. */
