@@ -18,9 +18,12 @@
  * Two more run without a session: the probe does not change what a program
  * prints or returns, and in a process without libuv it says so and stays
  * inert.  Exit 77 (skipped) when LTTng cannot record here, a failure under
- * CI=true (runner.h).
+ * CI=true (runner.h).  The recordings are removed when every test passed
+ * (kept, and their directory printed, on failure or with
+ * WEFT_PROBE_UV_KEEP=1).
  */
 #include <errno.h>
+#include <ftw.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -391,6 +394,14 @@ static const struct test_entry tests[] = {
 	TEST_ENTRY_TIMEOUT(attach, 120)
 };
 
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
 /* weft can record here: a trivial program under `weft record`. */
 static int lttng_ready(char *why, size_t len)
 {
@@ -411,6 +422,7 @@ int main(int argc, char **argv)
 	const char *tmp = getenv("TMPDIR");
 	size_t n = sizeof tests / sizeof tests[0];
 	char why[1024] = "", dir[700];
+	int rc;
 
 	if (argc > 1 && argv[1][0] == '-' && strcmp(argv[1], "--no-fork") != 0)
 		return test_runner_main(argc, argv, tests, n);
@@ -423,8 +435,15 @@ int main(int argc, char **argv)
 	snprintf(dir, sizeof dir, "%s/xdg", root);
 	if (mkdir(dir, 0700) != 0)
 		return 1;
-	if (lttng_ready(why, sizeof why))
-		return test_runner_cannot_run(argc, argv, tests, n, why);
-	printf("# recordings in %s\n", root);
-	return test_runner_main(argc, argv, tests, n);
+	if (lttng_ready(why, sizeof why)) {
+		rc = test_runner_cannot_run(argc, argv, tests, n, why);
+		nftw(root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+		return rc;
+	}
+	rc = test_runner_main(argc, argv, tests, n);
+	if (rc == 0 && !getenv("WEFT_PROBE_UV_KEEP"))
+		nftw(root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	else
+		printf("# recordings kept in %s\n", root);
+	return rc;
 }
