@@ -1,6 +1,6 @@
 /*
  * `weft record [-o FILE] [--lossless] [--rotate SECONDS] [--subbuf-size SIZE]
- * [--num-subbuf N] -- CMD ARGS`: records
+ * [--num-subbuf N] [--probe NAME] -- CMD ARGS`: records
  * CMD under a new LTTng session and ingests its trace into a store while it
  * runs (rotation chunks), then prints a summary.
  */
@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "probes.h"
 #include "progress.h"
 #include "recorder.h"
 #include "report.h"
@@ -139,6 +140,7 @@ static int record_exec(int argc, char **argv)
 	struct recorder r;
 	struct detect_config cfg;
 	const char *preload = NULL, *config = NULL;
+	char probe_lib[4096] = "", *preload_all = NULL;
 	bool no_detect = false;
 	char err[1024];
 	struct sigaction sa;
@@ -199,6 +201,16 @@ static int record_exec(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			preload = argv[i];
+		} else if (strcmp(argv[i], "--probe") == 0) {
+			if (++i == argc) {
+				cli_error("record", "Cannot record: --probe needs a probe name:\n%s",
+					  probe_help());
+				return EXIT_USAGE;
+			}
+			if (probe_find(argv[i], probe_lib, sizeof probe_lib, err, sizeof err) < 0) {
+				cli_error("record", "Cannot record: %s", err);
+				return EXIT_USAGE;
+			}
 		} else if (argv[i][0] == '-') {
 			cli_error("record", "Cannot record: unknown option: option=%s", argv[i]);
 			return EXIT_USAGE;
@@ -213,9 +225,18 @@ static int record_exec(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 
+	if (probe_lib[0]) { /* the probe first, then --preload's library */
+		if (asprintf(&preload_all, "%s%s%s", probe_lib, preload ? ":" : "",
+			     preload ? preload : "") < 0) {
+			cli_error("record", "Cannot record: out of memory");
+			return EXIT_RECORD_FAILED;
+		}
+		preload = preload_all;
+	}
 	if (report_load_config(&cfg, config, err, sizeof err) < 0) {
 		cli_error("record", "%s", err);
 		detect_config_free(&cfg);
+		free(preload_all);
 		return EXIT_USAGE;
 	}
 	if (!no_detect)
@@ -230,6 +251,7 @@ static int record_exec(int argc, char **argv)
 	if (e) {
 		cli_error("record", "Cannot start command: %s: command=%s", strerror(-e), argv[i]);
 		detect_config_free(&cfg);
+		free(preload_all);
 		return EXIT_RECORD_FAILED;
 	}
 	if (!all)
@@ -283,13 +305,14 @@ static int record_exec(int argc, char **argv)
 out:
 	recorder_free(&r);
 	detect_config_free(&cfg);
+	free(preload_all);
 	return rc;
 }
 
 const struct cmd_entry cmd_record_entry = {
 	.name = "record",
 	.usage = "[-o FILE] [--all] [--lossless] [--rotate PERIOD] [--preload LIB] [--keep-trace]\n"
-		 "                   [--subbuf-size SIZE] [--num-subbuf N] [--config FILE]\n"
+		 "                   [--probe NAME] [--subbuf-size SIZE] [--num-subbuf N] [--config FILE]\n"
 		 "                   [--no-detect] -- CMD [ARGS...]",
 	.summary = "Run a command under a new LTTng session and store its weft events.",
 	.help = "Starts a session daemon if none is reachable, creates an LTTng session that\n"
@@ -313,6 +336,13 @@ const struct cmd_entry cmd_record_entry = {
 		"                      1024 (default: 8); smaller buffers lose events sooner\n"
 		"                      in discard mode, and make --lossless block sooner\n"
 		"  --preload LIB       add LIB to CMD's LD_PRELOAD (e.g. a probe library)\n"
+		"  --probe NAME        trace an unmodified program through a probe: preloads\n"
+		"                      the probe's library (next to weft in a build tree, or\n"
+		"                      the install library directory); docs/probes.md says\n"
+		"                      what each sees.  Probes:\n"
+		"                        uv     libuv (Debian's shared libuv.so.1): uv_queue_work,\n"
+		"                               uv_fs_*, uv_getaddrinfo, uv_getnameinfo, uv_random,\n"
+		"                               uv_cancel, uv_run\n"
 		"  --keep-trace        keep the LTTng trace (CTF) after ingesting it and print\n"
 		"                      where it is (for babeltrace2 or `weft import`)\n"
 		"  --config FILE       detector settings (default ~/.config/weft/weft.conf if it\n"

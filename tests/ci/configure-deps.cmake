@@ -63,7 +63,7 @@ if(log MATCHES "not found")
 endif()
 message(STATUS "baseline: configures with every package present")
 
-foreach(pkg lttng-ctl babeltrace2 sqlite3 clang)
+foreach(pkg lttng-ctl babeltrace2 sqlite3 libuv clang)
   if(pkg STREQUAL "clang")
     set(dir ${all_dir})
     set(args -DWEFT_CLANG_NAMES=weft-no-such-clang)

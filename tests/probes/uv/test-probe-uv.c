@@ -1,0 +1,449 @@
+/*
+ * test-probe-uv.c — the libuv probe on real programs.
+ *
+ * The programs of this directory (plain libuv, no weft API) are recorded
+ * with the real `weft record --probe uv -o DB -- PROG` under the real
+ * lttng-sessiond; the store is read with SQLite and the findings with `weft
+ * report --format json`.  What each must show comes from the program's own
+ * story (its header comment):
+ *   - uv-starvation: 12 pool tasks, the 8 stats queued about 1 s, and a
+ *     pool-starvation finding on the pool, as examples/pool-starvation gets
+ *     (nothing else but what is attached to it);
+ *   - uv-cancel: 6 work tasks ended canceled without starting, their
+ *     cancellations, the running ones ok; no finding;
+ *   - uv-fs-error: the open and the stat ended with ENOENT (-2); no finding
+ *     (the callbacks were handed the errors);
+ *   - uv-healthy: every task ended ok, after_work_cb continuations on the
+ *     loop with their fs requests as children; no finding.
+ * Two more run without a session: the probe does not change what a program
+ * prints or returns, and in a process without libuv it says so and stays
+ * inert.  Exit 77 (skipped) when LTTng cannot record here, a failure under
+ * CI=true (runner.h).  The recordings are removed when every test passed
+ * (kept, and their directory printed, on failure or with
+ * WEFT_PROBE_UV_KEEP=1).
+ */
+#include <errno.h>
+#include <ftw.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "json.h"
+#include "proc.h"
+#include "runner.h"
+
+static char root[512];
+
+static int weft(struct run_result *r, int timeout_s, char *const args[])
+{
+	static char env_tmp[600], env_xdg[600];
+	char *env[] = { env_tmp, env_xdg, NULL };
+	char *argv[32];
+	int n = 0;
+
+	snprintf(env_tmp, sizeof env_tmp, "TMPDIR=%s", root);
+	snprintf(env_xdg, sizeof env_xdg, "XDG_CONFIG_HOME=%s/xdg", root);
+	argv[n++] = WEFT_BIN;
+	for (int i = 0; args[i] && n < 31; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	if (proc_run(argv, env, timeout_s, r) != 0)
+		TEST_FAIL_("cannot run %s", WEFT_BIN);
+	return proc_exit_code(r);
+}
+#define WEFT(r, t, ...) weft((r), (t), (char *const[]){ __VA_ARGS__, NULL })
+
+static void prog_path(const char *name, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/%s", UV_PROGS_DIR, name);
+}
+
+/* Records `name` through the probe into root/NAME.db (path in db). */
+static void record(const char *name, char *db, size_t len)
+{
+	char exe[1024];
+	struct run_result r;
+	int rc;
+
+	prog_path(name, exe, sizeof exe);
+	snprintf(db, len, "%s/%s.db", root, name);
+	unlink(db);
+	rc = WEFT(&r, 90, "record", "--probe", "uv", "-o", db, "--", exe);
+	if (rc != 0)
+		TEST_FAIL_("%s: weft record --probe uv exited %d: %.1500s %.1500s", name, rc, r.out,
+			   r.err);
+	if (strncmp(r.out, name, strlen(name)) != 0 || r.out[strlen(name)] != ':')
+		TEST_FAIL_("%s: its own line is missing from weft record's output: [%.1000s]", name,
+			   r.out);
+	if (strstr(r.err, "not interposed"))
+		TEST_FAIL_("%s: the probe says libuv was not interposed: %.500s", name, r.err);
+	if (!strstr(r.out, "loss: none"))
+		TEST_FAIL_("%s: LTTng lost events, cannot judge: %.1000s", name, r.out);
+	proc_result_free(&r);
+}
+
+/* The one integer `sql` yields on db. */
+static int64_t q(const char *db, const char *sql)
+{
+	sqlite3 *h = NULL;
+	sqlite3_stmt *s = NULL;
+	int64_t v;
+
+	if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+		TEST_FAIL_("cannot open %s: %s", db, h ? sqlite3_errmsg(h) : "?");
+	if (sqlite3_prepare_v2(h, sql, -1, &s, NULL) != SQLITE_OK)
+		TEST_FAIL_("cannot prepare [%s]: %s", sql, sqlite3_errmsg(h));
+	if (sqlite3_step(s) != SQLITE_ROW)
+		TEST_FAIL_("no row from [%s]: %s", sql, sqlite3_errmsg(h));
+	v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(h);
+	return v;
+}
+
+/* Tasks named `name` matching `cond` (SQL over t). */
+static int64_t tasks(const char *db, const char *name, const char *cond)
+{
+	char sql[1024];
+
+	snprintf(sql, sizeof sql,
+		 "SELECT count(*) FROM tasks t JOIN strings n ON n.id = t.name "
+		 "WHERE n.s = '%s' AND (%s)", name, cond);
+	return q(db, sql);
+}
+
+/* The findings of db not attached to another: "detector detector ..." in
+ * out, their number returned. */
+static size_t findings(const char *db, char *out, size_t len)
+{
+	struct run_result r;
+	struct json *root_v;
+	const struct json *arr;
+	char err[256];
+	size_t n = 0, used = 0;
+	int rc = WEFT(&r, 60, "report", (char *)db, "--format", "json");
+
+	if (rc != 0)
+		TEST_FAIL_("weft report %s --format json exited %d: %.500s", db, rc, r.err);
+	root_v = json_parse(r.out, err, sizeof err);
+	if (!root_v)
+		TEST_FAIL_("the JSON report does not parse: %s: [%.500s]", err, r.out);
+	arr = json_get(root_v, "findings");
+	if (!arr || arr->type != JSON_ARRAY)
+		TEST_FAIL_("the JSON report has no findings array");
+	out[0] = '\0';
+	for (size_t i = 0; i < arr->n; i++) {
+		const struct json *o = &arr->items[i];
+		const char *d = json_get_str(o, "detector"), *m = json_get_str(o, "message");
+
+		if (!json_is_null(json_get(o, "attached_to")))
+			continue;
+		printf("#   finding: %s: %s\n", d ? d : "?", m ? m : "?");
+		used += (size_t)snprintf(out + used, used < len ? len - used : 0, "%s%s",
+					 n ? " " : "", d ? d : "?");
+		n++;
+	}
+	json_free(root_v);
+	proc_result_free(&r);
+	return n;
+}
+
+static void no_findings(const char *db)
+{
+	char list[1024];
+	size_t n = findings(db, list, sizeof list);
+
+	if (n)
+		TEST_FAIL_("%s: expected no finding, got %zu: %s", db, n, list);
+}
+
+/* ---- the recorded programs ---------------------------------------------------------- */
+
+TEST_IMPL(starvation)
+{
+	char db[700], list[1024];
+	size_t n;
+
+	record("uv-starvation", db, sizeof db);
+	ASSERT_EQ(q(db, "SELECT count(*) FROM contexts WHERE kind = 0 AND name = 'uv-threadpool' "
+			"AND workers = 4"), 1);
+	ASSERT_EQ(tasks(db, "uv_queue_work", "t.started_ns IS NOT NULL AND t.status = 0"), 4);
+	ASSERT_EQ(tasks(db, "uv_fs_stat", "t.status = 0"), 8);
+	/* the stats queued behind the blocked workers: about 1 s each */
+	ASSERT_EQ(tasks(db, "uv_fs_stat", "t.ended_ns - t.scheduled_ns >= 900000000"), 8);
+	ASSERT_GE(q(db, "SELECT max(queued) FROM pool_samples"), 8);
+	ASSERT_EQ(q(db, "SELECT max(busy) FROM pool_samples"), 4);
+	/* every callback ran as a continuation on the loop */
+	ASSERT_EQ(tasks(db, "after_work_cb", "t.kind = 1 AND t.status = 0"), 4);
+	ASSERT_EQ(tasks(db, "uv_fs_stat cb", "t.kind = 1 AND t.status = 0"), 8);
+	n = findings(db, list, sizeof list);
+	if (n != 1 || strcmp(list, "pool-starvation") != 0)
+		TEST_FAIL_("expected exactly pool-starvation (as examples/pool-starvation), got %zu: "
+			   "%s", n, list);
+	ASSERT_EQ(q(db, "SELECT count(*) FROM findings WHERE detector = 'pool-starvation' "
+			"AND message LIKE '%pool ''uv-threadpool''%'"), 1);
+	return 0;
+}
+
+TEST_IMPL(cancel)
+{
+	char db[700];
+
+	record("uv-cancel", db, sizeof db);
+	ASSERT_EQ(tasks(db, "uv_queue_work", "t.status = 2 AND t.started_ns IS NULL"), 6);
+	ASSERT_EQ(tasks(db, "uv_queue_work", "t.status = 0 AND t.started_ns IS NOT NULL"), 4);
+	/* a request for each queued job and the running one; observed by the six */
+	ASSERT_EQ(q(db, "SELECT count(*) FROM cancellations"), 7);
+	ASSERT_EQ(q(db, "SELECT count(*) FROM cancel_observations"), 6);
+	/* the canceled jobs' callbacks still ran (with UV_ECANCELED) */
+	ASSERT_EQ(tasks(db, "after_work_cb", "t.status = 0 AND t.started_ns IS NOT NULL"), 10);
+	no_findings(db);
+	return 0;
+}
+
+TEST_IMPL(fs_error)
+{
+	char db[700];
+
+	record("uv-fs-error", db, sizeof db);
+	ASSERT_EQ(tasks(db, "uv_fs_open", "t.status = 1 AND t.err = -2"), 1);
+	ASSERT_EQ(tasks(db, "uv_fs_stat", "t.status = 1 AND t.err = -2"), 1);
+	ASSERT_EQ(tasks(db, "uv_fs_stat", "t.status = 0"), 1);
+	ASSERT_EQ(q(db, "SELECT count(*) FROM tasks WHERE status = 1 AND observed_ns IS NULL"), 0);
+	no_findings(db);
+	return 0;
+}
+
+TEST_IMPL(healthy)
+{
+	char db[700];
+
+	record("uv-healthy", db, sizeof db);
+	/* 16 jobs with an after_work_cb, one without: no continuation for it */
+	ASSERT_EQ(tasks(db, "uv_queue_work", "t.status = 0 AND t.started_ns IS NOT NULL"), 17);
+	ASSERT_EQ(tasks(db, "after_work_cb", "t.status = 0 AND t.started_ns IS NOT NULL"), 16);
+	ASSERT_EQ(tasks(db, "after_work_cb", "1"), 16);
+	ASSERT_EQ(tasks(db, "uv_getaddrinfo", "t.ended_ns IS NOT NULL"), 1);
+	ASSERT_EQ(tasks(db, "uv_getnameinfo", "t.ended_ns IS NOT NULL"), 1);
+	ASSERT_EQ(tasks(db, "uv_random", "t.status = 0"), 1);
+	ASSERT_EQ(tasks(db, "uv_random cb", "t.kind = 1 AND t.status = 0"), 1);
+	/* each stat was made by an after_work_cb: its parent */
+	ASSERT_EQ(q(db, "SELECT count(*) FROM tasks t JOIN strings n ON n.id = t.name "
+			"JOIN tasks p ON p.id = t.parent JOIN strings pn ON pn.id = p.name "
+			"WHERE n.s = 'uv_fs_stat' AND pn.s = 'after_work_cb'"), 16);
+	ASSERT_EQ(q(db, "SELECT count(*) FROM tasks WHERE ended_ns IS NULL"), 0);
+	/* the loop thread was bound to the loop context */
+	ASSERT_GE(q(db, "SELECT count(*) FROM worker_states w JOIN contexts c ON c.id = w.ctx "
+			"WHERE c.kind = 1 AND w.state = 0"), 1);
+	no_findings(db);
+	return 0;
+}
+
+/* libuv's own uv_fs_stat calls (uv_fs_poll) reach the probe, which traces
+ * them and leaves uv_fs_poll working. */
+TEST_IMPL(fs_poll)
+{
+	char db[700];
+
+	record("uv-fs-poll", db, sizeof db);
+	ASSERT_GE(tasks(db, "uv_fs_stat", "t.status = 0"), 2);
+	ASSERT_EQ(tasks(db, "uv_fs_stat", "t.status != 0 OR t.ended_ns IS NULL"), 0);
+	ASSERT_EQ(q(db, "SELECT count(*) FROM tasks WHERE ended_ns IS NULL"), 0);
+	no_findings(db);
+	return 0;
+}
+
+/* A program started with the probe preloaded and no session, then attached
+ * to with `weft attach PID --for 1.5s`: the jobs it makes meanwhile are
+ * traced (on the pool announced by the first traced one), each with its
+ * after_work_cb continuation. */
+TEST_IMPL(attach)
+{
+	char exe[1024], db[700], pidbuf[32], buf[4096] = "", env_pre[1200];
+	char *env[] = { env_pre, NULL };
+	char *argv[] = { exe, NULL };
+	struct run_result r;
+	int out_fd = -1, rc, st;
+	pid_t pid;
+
+	prog_path("uv-ticker", exe, sizeof exe);
+	snprintf(db, sizeof db, "%s/uv-ticker.db", root);
+	snprintf(env_pre, sizeof env_pre, "LD_PRELOAD=%s", PROBE_UV_LIB);
+	unlink(db);
+	pid = proc_spawn(argv, env, &out_fd, NULL);
+	ASSERT_GT(pid, 0);
+	if (proc_read_until(out_fd, "uv-ticker: ticking", 10000, buf, sizeof buf) != 0)
+		TEST_FAIL_("uv-ticker did not start: [%s]", buf);
+	snprintf(pidbuf, sizeof pidbuf, "%d", (int)pid);
+	rc = WEFT(&r, 60, "attach", pidbuf, "--for", "1500ms", "-o", db);
+	if (rc != 0)
+		TEST_FAIL_("weft attach exited %d: %.1000s %.1000s", rc, r.out, r.err);
+	proc_result_free(&r);
+	st = proc_wait(pid, 20000);
+	ASSERT(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	close(out_fd);
+	ASSERT_EQ(q(db, "SELECT count(*) FROM contexts WHERE name = 'uv-threadpool'"), 1);
+	/* 1.5 s of one job per 20 ms: about 75 (a loaded machine ticks less) */
+	ASSERT_GE(tasks(db, "uv_queue_work", "t.status = 0 AND t.started_ns IS NOT NULL"), 20);
+	ASSERT_LE(tasks(db, "uv_queue_work", "1"), 200);
+	ASSERT_GE(tasks(db, "after_work_cb", "t.kind = 1 AND t.status = 0"), 20);
+	return 0;
+}
+
+/* ---- without a session ------------------------------------------------------------------- */
+
+static void run_plain(const char *exe, bool preload, struct run_result *r)
+{
+	char env_pre[1200];
+	char *env[] = { env_pre, NULL };
+	char *argv[] = { (char *)exe, NULL };
+
+	snprintf(env_pre, sizeof env_pre, "LD_PRELOAD=%s", preload ? PROBE_UV_LIB : "");
+	if (proc_run(argv, env, 30, r) != 0)
+		TEST_FAIL_("cannot run %s", exe);
+}
+
+TEST_IMPL(same_behaviour)
+{
+	static const char *const progs[] = { "uv-cancel", "uv-fs-error", "uv-healthy",
+					     "uv-fs-poll" };
+
+	for (size_t i = 0; i < sizeof progs / sizeof progs[0]; i++) {
+		struct run_result a, b;
+		char exe[1024];
+
+		prog_path(progs[i], exe, sizeof exe);
+		run_plain(exe, false, &a);
+		run_plain(exe, true, &b);
+		ASSERT_EQ(proc_exit_code(&a), 0);
+		ASSERT_EQ(proc_exit_code(&b), 0);
+		ASSERT_STR_EQ(a.out, b.out);
+		if (strstr(b.err, "not interposed"))
+			TEST_FAIL_("%s: libuv not interposed: %s", progs[i], b.err);
+		proc_result_free(&a);
+		proc_result_free(&b);
+	}
+	return 0;
+}
+
+TEST_IMPL(inert_without_libuv)
+{
+	struct run_result r;
+
+	run_plain("/bin/true", true, &r);
+	ASSERT_EQ(proc_exit_code(&r), 0);
+	if (!strstr(r.err, "weft: probe loaded, libuv not interposed"))
+		TEST_FAIL_("the probe did not say it is inert: stderr [%s]", r.err);
+	ASSERT_EQ(count_matching(r.err, "not interposed"), 1);
+	proc_result_free(&r);
+	return 0;
+}
+
+#ifdef UV_STATIC_PROG
+/* libuv linked into the executable: the probe cannot interpose it, says so
+ * once, and the program runs as without it. */
+TEST_IMPL(inert_static_libuv)
+{
+	struct run_result a, b;
+	char exe[1024];
+
+	prog_path("uv-healthy-static", exe, sizeof exe);
+	run_plain(exe, false, &a);
+	run_plain(exe, true, &b);
+	ASSERT_EQ(proc_exit_code(&a), 0);
+	ASSERT_EQ(proc_exit_code(&b), 0);
+	ASSERT_STR_EQ(a.out, b.out);
+	ASSERT_EQ(count_matching(b.err, "weft: probe loaded, libuv not interposed"), 1);
+	ASSERT_EQ(count_matching(a.err, "not interposed"), 0);
+	proc_result_free(&a);
+	proc_result_free(&b);
+	return 0;
+}
+#endif
+
+TEST_IMPL(unknown_probe)
+{
+	struct run_result r;
+	int rc = WEFT(&r, 30, "record", "--probe", "nope", "--", "/bin/true");
+
+	ASSERT_EQ(rc, 2);
+	if (!strstr(r.err, "unknown probe") || !strstr(r.err, "known=uv"))
+		TEST_FAIL_("no clear error for an unknown probe: [%s]", r.err);
+	proc_result_free(&r);
+	return 0;
+}
+
+static const struct test_entry tests[] = {
+	TEST_ENTRY(inert_without_libuv)
+	TEST_ENTRY(same_behaviour)
+#ifdef UV_STATIC_PROG
+	TEST_ENTRY(inert_static_libuv)
+#endif
+	TEST_ENTRY(unknown_probe)
+	TEST_ENTRY_TIMEOUT(starvation, 120)
+	TEST_ENTRY_TIMEOUT(cancel, 120)
+	TEST_ENTRY_TIMEOUT(fs_error, 120)
+	TEST_ENTRY_TIMEOUT(healthy, 120)
+	TEST_ENTRY_TIMEOUT(fs_poll, 120)
+	TEST_ENTRY_TIMEOUT(attach, 120)
+};
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+/* weft can record here: a trivial program under `weft record`. */
+static int lttng_ready(char *why, size_t len)
+{
+	char db[700];
+	struct run_result r;
+	int rc;
+
+	snprintf(db, sizeof db, "%s/ready.db", root);
+	rc = WEFT(&r, 60, "record", "-o", db, "--", "/bin/true");
+	if (rc != 0)
+		snprintf(why, len, "weft record -- /bin/true exited %d: %.300s", rc, r.err);
+	proc_result_free(&r);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	const char *tmp = getenv("TMPDIR");
+	size_t n = sizeof tests / sizeof tests[0];
+	char why[1024] = "", dir[700];
+	int rc;
+
+	if (argc > 1 && argv[1][0] == '-' && strcmp(argv[1], "--no-fork") != 0)
+		return test_runner_main(argc, argv, tests, n);
+	snprintf(root, sizeof root, "%s/weft-probe-uv-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(root)) {
+		fprintf(stderr, "Cannot create a directory for the recordings: %s: path=%s\n",
+			strerror(errno), root);
+		return 1;
+	}
+	snprintf(dir, sizeof dir, "%s/xdg", root);
+	if (mkdir(dir, 0700) != 0)
+		return 1;
+	if (lttng_ready(why, sizeof why)) {
+		rc = test_runner_cannot_run(argc, argv, tests, n, why);
+		nftw(root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+		return rc;
+	}
+	rc = test_runner_main(argc, argv, tests, n);
+	if (rc == 0 && !getenv("WEFT_PROBE_UV_KEEP"))
+		nftw(root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	else
+		printf("# recordings kept in %s\n", root);
+	return rc;
+}
