@@ -14,7 +14,8 @@ SOCK_BASE="weft-tui-test-$$" SOCKS=0
 SOCK="$SOCK_BASE-0"
 TMP=$(mktemp -d /tmp/weft-tui-test.XXXXXX)
 N=0 FAILED=0 CUR_FAIL=0
-SCENARIOS=(overview tasks_sort_filter findings_to_chain help hostile_names quit_restores)
+SCENARIOS=(overview tasks_sort_filter paging findings_to_chain help hostile_names live_follow
+	resize no_color quit_restores)
 
 in_ci() { case "${CI:-}" in ""|0|false) return 1 ;; *) return 0 ;; esac; }
 cleanup() {
@@ -176,8 +177,13 @@ t_help() {
 	wait_for "Tab"
 	wait_for "this help"
 	wait_for "filter rows by a regular expression"
-	keys q
+	keys Escape
 	wait_for "Findings"
+	absent "Keys (weft tui)"
+	keys Tab Tab Tab
+	wait_for "Keys (weft tui)"
+	keys BTab
+	wait_for "detector"
 	keys Q
 	wait_for "EXITED:0"
 }
@@ -235,6 +241,118 @@ t_quit_restores() {
 	launch "$TMP/bad.db"
 	wait_for "EXITED:1"
 	wait_for "Cannot open trace store"
+}
+
+# bulk DB N: adds N ended tasks bulk_000.. to a copy of the store's process 1
+bulk() {
+	sqlite3 "$1" "INSERT OR IGNORE INTO strings(s) SELECT printf('bulk_%03d', value) FROM generate_series(0, $2 - 1);
+		INSERT INTO tasks(process, task, name, created_ns, scheduled_ns, started_ns, ended_ns, status, starts)
+		SELECT 1, 100000 + value, (SELECT id FROM strings WHERE s = printf('bulk_%03d', value)),
+		       value, value + 1, value + 2, value + 1000 * value, 0, 1
+		FROM generate_series(0, $2 - 1)" || fail "sqlite3: cannot add tasks"
+}
+
+# row N: the text of screen line N (1-based)
+row() { screen | sed -n "${1}p"; }
+
+t_paging() {
+	local p="$TMP/paging.db"
+	cp "$DB" "$p"
+	bulk "$p" 200
+	start "$p"
+	keys Tab
+	wait_for "sort: id asc"
+	# 80x24: tabs, info, header, 20 rows, status
+	case "$(row 4)" in *on_open_clicked*) ;; *) fail "first row: $(row 4)" ;; esac
+	case "$(row 23)" in *bulk_016*) ;; *) fail "last row of page 1: $(row 23)" ;; esac
+	keys NPage
+	wait_for "bulk_017"
+	absent "on_open_clicked"
+	case "$(row 4)" in *bulk_017*) ;; *) fail "first row of page 2: $(row 4)" ;; esac
+	keys PPage
+	wait_for "on_open_clicked"
+	keys G
+	wait_for "bulk_199"
+	case "$(row 23)" in *bulk_199*) ;; *) fail "G: last row: $(row 23)" ;; esac
+	# past the end: j on the last row stays there
+	keys j j
+	case "$(row 23)" in *bulk_199*) ;; *) fail "j past the end: $(row 23)" ;; esac
+	keys g
+	wait_for "on_open_clicked"
+	# down past the page's bottom scrolls by one row
+	for _ in $(seq 20); do keys Down; done
+	case "$(row 4)" in *read_file*) ;; *) fail "scroll by one: first row $(row 4)" ;; esac
+	case "$(row 23)" in *bulk_017*) ;; *) fail "scroll by one: last row $(row 23)" ;; esac
+	keys k
+	for _ in $(seq 19); do keys Up; done
+	case "$(row 4)" in *on_open_clicked*) ;; *) fail "scroll back: first row $(row 4)" ;; esac
+	# sort by total, longest first: bulk_199 (199 us) after the 1.5 s tasks and read_file
+	keys l l l
+	wait_for "sort: total desc"
+	case "$(row 4)" in *on_open_clicked*|*parse_file*) ;; *) fail "total desc: first row $(row 4)" ;; esac
+	case "$(row 7)" in *bulk_199*) ;; *) fail "total desc: fourth row $(row 7)" ;; esac
+	keys Q
+	wait_for "EXITED:0"
+}
+
+t_live_follow() {
+	local l="$TMP/live.db"
+	cp "$DB" "$l"
+	start "$l"
+	keys Tab
+	wait_for "sort: id asc"
+	absent "bulk_000"
+	bulk "$l" 2
+	wait_for "bulk_000"
+	wait_for "bulk_001"
+	# paused (Space): new rows do not appear until resumed
+	keys Space
+	wait_for "PAUSED"
+	sqlite3 "$l" "INSERT INTO strings(s) VALUES('late_task');
+		INSERT INTO tasks(process, task, name, starts) VALUES(1, 200000,
+		(SELECT id FROM strings WHERE s = 'late_task'), 0)"
+	sleep 1.2
+	absent "late_task"
+	keys Space
+	wait_for "late_task"
+	absent "PAUSED"
+	keys Q
+	wait_for "EXITED:0"
+}
+
+t_resize() {
+	start "$DB"
+	keys Tab
+	wait_for "sort: id asc"
+	tmux -L "$SOCK" resize-window -t t -x 100 -y 30
+	sleep 0.5
+	case "$(row 30)" in *"?:help"*) ;; *) fail "after resize to 100x30 the status line is not on line 30: '$(row 30)'" ;; esac
+	tmux -L "$SOCK" resize-window -t t -x 60 -y 15
+	sleep 0.5
+	case "$(row 15)" in *"?:help"*) ;; *) fail "after resize to 60x15 the status line is not on line 15: '$(row 15)'" ;; esac
+	[ "$(screen | awk '{ if (length($0) > 60) n++ } END { print n + 0 }')" = 0 ] || fail "a line is wider than 60 columns"
+	wait_for "parse_file"
+	keys Q
+	wait_for "EXITED:0"
+}
+
+t_no_color() {
+	local out
+	start "$DB"
+	out=$(screen -e)
+	printf '%s' "$out" | grep -q $'\e\[[0-9;]*3[0-7]m\|\e\[[0-9;]*4[0-7]m' || fail "no colour without NO_COLOR"
+	keys Q
+	wait_for "EXITED:0"
+	start "$DB" NO_COLOR=1
+	out=$(screen -e)
+	if printf '%s' "$out" | grep -q $'\e\[[0-9;]*3[0-7]m\|\e\[[0-9;]*4[0-7]m'; then
+		fail "colour with NO_COLOR=1:"
+		printf '%s' "$out" | cat -v | sed 's/^/#   /' | head -5
+	fi
+	# meaning stays: the active tab is still marked (reverse)
+	printf '%s' "$out" | head -1 | grep -q $'\e\[[0-9;]*7m' || fail "NO_COLOR: the active tab is not marked"
+	keys Q
+	wait_for "EXITED:0"
 }
 
 command -v tmux >/dev/null || cannot_run "tmux not installed"
