@@ -8,14 +8,14 @@
 # A suite that cannot run (no tmux, no sqlite3, no LTTng session daemon)
 # skips (exit 77) outside CI and fails under CI=true (tests/runner.h).
 set -u
-WEFT=$1 EXAMPLES=$2 SRC=$3
+WEFT=$(realpath "$1") EXAMPLES=$(realpath "$2") SRC=$(realpath "$3")
 shift 3
 SOCK_BASE="weft-tui-test-$$" SOCKS=0
 SOCK="$SOCK_BASE-0"
 TMP=$(mktemp -d /tmp/weft-tui-test.XXXXXX)
 N=0 FAILED=0 CUR_FAIL=0
 SCENARIOS=(overview tasks_sort_filter paging findings_to_chain help hostile_names live_follow
-	resize no_color quit_restores)
+	resize no_color no_args_and_help quit_restores)
 
 in_ci() { case "${CI:-}" in ""|0|false) return 1 ;; *) return 0 ;; esac; }
 cleanup() {
@@ -231,6 +231,16 @@ t_quit_restores() {
 	kill -TERM "$(pgrep -P "$pp" | head -1)"
 	wait_for "EXITED:143"
 	[ "$(tmux -L "$SOCK" display-message -p -t t '#{alternate_on}')" = 0 ] || fail "alternate screen still on after SIGTERM"
+	# SIGINT (^C) and SIGSEGV (a crash): restored too, 128+signal
+	start "$DB"
+	keys C-c
+	wait_for "EXITED:130"
+	[ "$(tmux -L "$SOCK" display-message -p -t t '#{alternate_on}')" = 0 ] || fail "alternate screen still on after SIGINT"
+	start "$DB"
+	pp=$(tmux -L "$SOCK" display-message -p -t t '#{pane_pid}')
+	kill -SEGV "$(pgrep -P "$pp" | head -1)"
+	wait_for "EXITED:139"
+	[ "$(tmux -L "$SOCK" display-message -p -t t '#{alternate_on}')" = 0 ] || fail "alternate screen still on after SIGSEGV"
 	# a missing store: one line, non-zero, before touching the terminal
 	local err rc
 	err=$("$WEFT" tui "$TMP/nope.db" 2>&1 </dev/null)
@@ -353,6 +363,30 @@ t_no_color() {
 	printf '%s' "$out" | head -1 | grep -q $'\e\[[0-9;]*7m' || fail "NO_COLOR: the active tab is not marked"
 	keys Q
 	wait_for "EXITED:0"
+}
+
+t_no_args_and_help() {
+	local d="$TMP/cwd" out
+	mkdir -p "$d"
+	cp "$DB" "$d/weft.db"
+	# `weft` alone in a directory with weft.db opens the browser on it
+	SOCKS=$((SOCKS + 1))
+	SOCK="$SOCK_BASE-$SOCKS"
+	tmux -L "$SOCK" -f /dev/null new-session -d -x 80 -y 24 -s t -c "$d" \
+		"env LANG=C.UTF-8 '$WEFT'; echo EXITED:\$?; sleep 600"
+	wait_for " overview "
+	wait_for "sync-over-async"
+	keys Q
+	wait_for "EXITED:0"
+	# ... and without one prints the usage, listing tui
+	out=$(cd "$TMP" && "$WEFT" 2>&1)
+	[ $? -eq 2 ] || fail "weft without weft.db: exit not 2"
+	case "$out" in *"  tui "*) ;; *) fail "weft usage does not list tui: $out" ;; esac
+	out=$("$WEFT" tui --help)
+	[ $? -eq 0 ] || fail "weft tui --help: exit not 0"
+	case "$out" in *"usage: weft tui [FILE]"*NO_COLOR*"Exit status"*) ;; *) fail "weft tui --help: $out" ;; esac
+	out=$("$WEFT" tui --bogus 2>&1)
+	[ $? -eq 2 ] || fail "weft tui --bogus: exit not 2"
 }
 
 command -v tmux >/dev/null || cannot_run "tmux not installed"
