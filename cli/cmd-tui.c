@@ -62,6 +62,8 @@ const struct cmd_entry cmd_tui_entry = {
 		"            continuations, hops (marshals), site; s/h/l sort, r reverses,\n"
 		"            / filters by a regular expression on name and site, f by state\n"
 		"  findings  the detectors' findings, most severe first\n"
+		"  pool      a context's queue depth and busy workers over time, one time\n"
+		"            slice per row, pool-starvation windows marked; h/l: context\n"
 		"  help      every key\n"
 		"Enter on a task or a finding opens the task detail: its async chain across\n"
 		"threads hop by hop (thread, context, queue wait, marshal, waits), its blame\n"

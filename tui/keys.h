@@ -12,8 +12,8 @@
 	X(NONE, "") \
 	X(UP, "move up one row") \
 	X(DOWN, "move down one row") \
-	X(LEFT, "previous column (tasks: sort by it)") \
-	X(RIGHT, "next column (tasks: sort by it)") \
+	X(LEFT, "previous column (tasks: sort by it; pool: context)") \
+	X(RIGHT, "next column (tasks: sort by it; pool: context)") \
 	X(TOP, "go to the first row") \
 	X(BOTTOM, "go to the last row") \
 	X(PAGE_UP, "one screen up") \
@@ -21,7 +21,7 @@
 	X(ENTER, "open the selected row (task detail)") \
 	X(BACK, "close this view (quit from a top view)") \
 	X(QUIT, "quit weft tui") \
-	X(NEXT_VIEW, "next view (overview, tasks, findings, help)") \
+	X(NEXT_VIEW, "next view (overview, tasks, findings, pool, help)") \
 	X(PREV_VIEW, "previous view") \
 	X(HELP, "this help") \
 	X(SEARCH, "filter rows by a regular expression (empty: all)") \

@@ -40,7 +40,7 @@ struct view {
 };
 
 /* The top views, in Tab order. */
-#define TUI_VIEW_LIST(X) X(overview) X(tasks) X(findings) X(help)
+#define TUI_VIEW_LIST(X) X(overview) X(tasks) X(findings) X(pool) X(help)
 #define TUI__X_VIEW(name) extern const struct view_ops view_##name##_ops;
 TUI_VIEW_LIST(TUI__X_VIEW)
 /* Opened from other views with tui_push(.., tasks.id). */

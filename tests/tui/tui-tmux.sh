@@ -15,7 +15,7 @@ SOCK="$SOCK_BASE-0"
 TMP=$(mktemp -d /tmp/weft-tui-test.XXXXXX)
 N=0 FAILED=0 CUR_FAIL=0
 SCENARIOS=(overview tasks_sort_filter paging findings_to_chain help hostile_names live_follow
-	loss_on_every_view resize no_color no_args_and_help quit_restores)
+	pool loss_on_every_view resize no_color no_args_and_help quit_restores)
 
 in_ci() { case "${CI:-}" in ""|0|false) return 1 ;; *) return 0 ;; esac; }
 cleanup() {
@@ -180,9 +180,9 @@ t_help() {
 	keys Escape
 	wait_for "Findings"
 	absent "Keys (weft tui)"
-	keys Tab Tab Tab
+	keys Tab Tab Tab Tab
 	wait_for "Keys (weft tui)"
-	keys BTab
+	keys BTab BTab
 	wait_for "detector"
 	keys Q
 	wait_for "EXITED:0"
@@ -413,6 +413,30 @@ t_loss_on_every_view() {
 	keys '?'
 	wait_for "Keys (weft tui)"
 	wait_for "LOSS: 42 events discarded"
+	keys Q
+	wait_for "EXITED:0"
+}
+
+t_pool() {
+	record pool-starvation || { fail "cannot record pool-starvation"; return; }
+	start "$TMP/pool-starvation.db"
+	keys Tab Tab Tab
+	wait_for "pool io"
+	# the first slice: 8 queued behind 4 busy of 4 workers, in a starvation window
+	case "$(row 4)" in *" 8    4    4 "*BBBB*qqqq*STARVED*) ;; *) fail "pool first slice: '$(row 4)'" ;; esac
+	# a slice without samples carries the numbers in effect (8 queued)
+	case "$(row 12)" in *" 8    4    4 "*STARVED*) ;; *) fail "pool middle slice: '$(row 12)'" ;; esac
+	# the last slice holds the last change before the workers stopped (7 queued)
+	case "$(row 23)" in *" 7    4    4 "*) ;; *) fail "pool last slice: '$(row 23)'" ;; esac
+	keys Q
+	wait_for "EXITED:0"
+	# a store without pool samples says so
+	local e="$TMP/nopool.db"
+	cp "$DB" "$e"
+	sqlite3 "$e" "DELETE FROM pool_samples"
+	start "$e"
+	keys Tab Tab Tab
+	wait_for "(no pool samples in this store)"
 	keys Q
 	wait_for "EXITED:0"
 }
