@@ -15,7 +15,7 @@ SOCK="$SOCK_BASE-0"
 TMP=$(mktemp -d /tmp/weft-tui-test.XXXXXX)
 N=0 FAILED=0 CUR_FAIL=0
 SCENARIOS=(overview tasks_sort_filter paging findings_to_chain help hostile_names live_follow
-	pool loss_on_every_view resize no_color no_args_and_help quit_restores)
+	record_live pool loss_on_every_view resize no_color no_args_and_help quit_restores)
 
 in_ci() { case "${CI:-}" in ""|0|false) return 1 ;; *) return 0 ;; esac; }
 cleanup() {
@@ -439,6 +439,35 @@ t_pool() {
 	wait_for "(no pool samples in this store)"
 	keys Q
 	wait_for "EXITED:0"
+}
+
+# live follow with the real recorder: the browser opens the store that
+# `weft record` is writing and shows the tasks that arrive afterwards
+t_record_live() {
+	local l="$TMP/rec-live.db" rpid n1 n2
+	[ -x "${SEQ_TASKS:-}" ] || { fail "SEQ_TASKS (tests/cli/seq-tasks) not given"; return; }
+	"$WEFT" record -o "$l" --rotate 300ms -- "$SEQ_TASKS" 60 8 >"$TMP/rec-live.log" 2>&1 &
+	rpid=$!
+	for _ in $(seq 100); do
+		[ -s "$l" ] && [ "$(sqlite3 "$l" 'SELECT count(*) FROM tasks' 2>/dev/null || echo 0)" -gt 0 ] && break
+		sleep 0.1
+	done
+	start "$l"
+	n1=$(screen | sed -n 's/.* tasks \([0-9][0-9]*\) .*/\1/p' | head -1)
+	[ -n "$n1" ] || fail "no task count on the overview"
+	sleep 2.5
+	n2=$(screen | sed -n 's/.* tasks \([0-9][0-9]*\) .*/\1/p' | head -1)
+	[ -n "$n2" ] && [ -n "$n1" ] && [ "$n2" -gt "$n1" ] || fail "tasks did not grow while recording: $n1 -> $n2"
+	# newest first in the tasks view: the top id grows too
+	keys Tab r
+	wait_for "sort: id desc"
+	n1=$(row 4 | awk '{ print $1 }')
+	sleep 1.5
+	n2=$(row 4 | awk '{ print $1 }')
+	[ "$n2" -gt "$n1" ] 2>/dev/null || fail "tasks view did not follow: top id $n1 -> $n2"
+	keys Q
+	wait_for "EXITED:0"
+	wait "$rpid" || fail "weft record failed: $(cat "$TMP/rec-live.log")"
 }
 
 command -v tmux >/dev/null || cannot_run "tmux not installed"
