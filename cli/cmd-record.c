@@ -17,6 +17,8 @@
 #include "progress.h"
 #include "recorder.h"
 #include "report.h"
+#include "store.h"
+#include "view.h"
 
 static volatile sig_atomic_t interrupted;
 
@@ -133,6 +135,78 @@ static int parse_buffer_arg(const char *s, bool size, uint64_t *out)
 	return 0;
 }
 
+/* --tui: the recording goes on in a child process, its output and the
+ * traced command's written to a log that is shown after the browser
+ * closes; this process browses the store as it fills.  Quitting the browser
+ * while CMD runs interrupts the recording as Ctrl-C does.  Returns -1 in the
+ * child (which records), else the exit status of the recording. */
+static int record_tui(const char *out)
+{
+	char logpath[] = "/tmp/weft-record-tui.XXXXXX", err[1024] = "", buf[4096];
+	int fd = mkstemp(logpath), status = 0, rc;
+	bool exited = false;
+	ssize_t n;
+	pid_t pid;
+
+	if (fd < 0) {
+		cli_error("record", "Cannot record: cannot create the log: %s: path=%s",
+			  strerror(errno), logpath);
+		return EXIT_RECORD_FAILED;
+	}
+	unlink(logpath);
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0) {
+		cli_error("record", "Cannot record: fork: %s", strerror(errno));
+		close(fd);
+		return EXIT_RECORD_FAILED;
+	}
+	if (pid == 0) {
+		int nul = open("/dev/null", O_RDONLY);
+
+		if (nul >= 0) {
+			dup2(nul, STDIN_FILENO);
+			close(nul);
+		}
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		close(fd);
+		return -1;
+	}
+	/* the browser opens once the store has its schema */
+	for (int i = 0; i < 300; i++) {
+		struct store *st = NULL;
+
+		if (waitpid(pid, &status, WNOHANG) == pid) {
+			exited = true;
+			break;
+		}
+		if (access(out, F_OK) == 0 &&
+		    store_open(out, STORE_READONLY, &st, NULL, 0) == 0) {
+			store_close(st);
+			break;
+		}
+		usleep(100000);
+	}
+	rc = 0;
+	if (access(out, F_OK) == 0)
+		rc = tui_main(out, err, sizeof err);
+	if (!exited) {
+		kill(pid, SIGINT);
+		waitpid(pid, &status, 0);
+	}
+	if (lseek(fd, 0, SEEK_SET) == 0)
+		while ((n = read(fd, buf, sizeof buf)) > 0)
+			if (fwrite(buf, 1, (size_t)n, stdout) != (size_t)n)
+				break;
+	close(fd);
+	if (rc != 0 && err[0])
+		cli_error("record", "%s", err);
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : EXIT_RECORD_FAILED;
+}
+
 static int record_exec(int argc, char **argv)
 {
 	struct recorder_opts o = { .cmd = "record", .out = "weft.db", .rotate_us = 1000000 };
@@ -145,7 +219,7 @@ static int record_exec(int argc, char **argv)
 	int i, status = 0, e, rc;
 	int64_t interrupted_at = 0;
 	struct child child = { -1, -1, -1 };
-	bool exited = false, all = false;
+	bool exited = false, all = false, tui = false;
 
 	rc = EXIT_RECORD_FAILED;
 
@@ -193,6 +267,8 @@ static int record_exec(int argc, char **argv)
 			config = argv[i];
 		} else if (strcmp(argv[i], "--no-detect") == 0) {
 			no_detect = true;
+		} else if (strcmp(argv[i], "--tui") == 0) {
+			tui = true;
 		} else if (strcmp(argv[i], "--preload") == 0) {
 			if (++i == argc) {
 				cli_error("record", "Cannot record: --preload needs a library path");
@@ -220,6 +296,20 @@ static int record_exec(int argc, char **argv)
 	}
 	if (!no_detect)
 		o.detect = &cfg;
+	if (tui) {
+		if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+			cli_error("record", "Cannot record with --tui: standard input and output "
+					    "must be a terminal");
+			detect_config_free(&cfg);
+			return EXIT_USAGE;
+		}
+		rc = record_tui(o.out);
+		if (rc >= 0) {
+			detect_config_free(&cfg);
+			return rc;
+		}
+		rc = EXIT_RECORD_FAILED; /* the child: record */
+	}
 
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;
@@ -290,7 +380,7 @@ const struct cmd_entry cmd_record_entry = {
 	.name = "record",
 	.usage = "[-o FILE] [--all] [--lossless] [--rotate PERIOD] [--preload LIB] [--keep-trace]\n"
 		 "                   [--subbuf-size SIZE] [--num-subbuf N] [--config FILE]\n"
-		 "                   [--no-detect] -- CMD [ARGS...]",
+		 "                   [--no-detect] [--tui] -- CMD [ARGS...]",
 	.summary = "Run a command under a new LTTng session and store its weft events.",
 	.help = "Starts a session daemon if none is reachable, creates an LTTng session that\n"
 		"records weft:* events with vpid/vtid/procname context, runs CMD, and ingests\n"
@@ -317,7 +407,11 @@ const struct cmd_entry cmd_record_entry = {
 		"                      where it is (for babeltrace2 or `weft import`)\n"
 		"  --config FILE       detector settings (default ~/.config/weft/weft.conf if it\n"
 		"                      exists; docs/detectors.md)\n"
-		"  --no-detect         do not run the detectors (weft report can, later)\n\n"
+		"  --no-detect         do not run the detectors (weft report can, later)\n"
+		"  --tui               browse the store in the terminal while it is recorded\n"
+		"                      (weft tui, following it); CMD's output and the\n"
+		"                      summary are shown when the browser closes, and\n"
+		"                      closing it while CMD runs stops the recording\n\n"
 		"The detectors run as chunks arrive and once more at the end; the findings\n"
 		"are printed after the summary, one line each (details: weft report FILE).\n\n"
 		"Exit status: when the recording was stored, CMD's own status (128+N when a\n"

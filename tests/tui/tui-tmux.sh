@@ -15,7 +15,7 @@ SOCK="$SOCK_BASE-0"
 TMP=$(mktemp -d /tmp/weft-tui-test.XXXXXX)
 N=0 FAILED=0 CUR_FAIL=0
 SCENARIOS=(overview tasks_sort_filter paging findings_to_chain help hostile_names live_follow
-	record_live pool loss_on_every_view resize no_color no_args_and_help quit_restores)
+	record_live record_tui pool loss_on_every_view resize no_color no_args_and_help quit_restores)
 
 in_ci() { case "${CI:-}" in ""|0|false) return 1 ;; *) return 0 ;; esac; }
 cleanup() {
@@ -468,6 +468,29 @@ t_record_live() {
 	keys Q
 	wait_for "EXITED:0"
 	wait "$rpid" || fail "weft record failed: $(cat "$TMP/rec-live.log")"
+}
+
+# weft record --tui: the browser on the store being recorded; CMD's output
+# and the summary after it closes; the exit status is CMD's
+t_record_tui() {
+	local l="$TMP/rec-tui.db" n1 n2
+	[ -x "${SEQ_TASKS:-}" ] || { fail "SEQ_TASKS (tests/cli/seq-tasks) not given"; return; }
+	SOCKS=$((SOCKS + 1))
+	SOCK="$SOCK_BASE-$SOCKS"
+	tmux -L "$SOCK" -f /dev/null new-session -d -x 80 -y 24 -s t \
+		"env LANG=C.UTF-8 '$WEFT' record --tui --rotate 300ms -o '$l' -- '$SEQ_TASKS' 30 10; echo EXITED:\$?; sleep 600"
+	tmux -L "$SOCK" set-option -t t remain-on-exit on >/dev/null
+	wait_for " overview "
+	n1=$(screen | sed -n 's/.* tasks \([0-9][0-9]*\) .*/\1/p' | head -1)
+	# seq-tasks runs 3 s: the count reaches 30 without a restart
+	wait_for "tasks 30 "
+	[ "${n1:-30}" -lt 30 ] || fail "the browser opened only after the recording: tasks $n1"
+	sleep 1.5
+	keys Q
+	wait_for "EXITED:0"
+	wait_for "weft record:"
+	[ "$(tmux -L "$SOCK" display-message -p -t t '#{alternate_on}')" = 0 ] || fail "alternate screen still on"
+	[ "$(sqlite3 "$l" 'SELECT count(*) FROM tasks')" = 30 ] || fail "the store does not have the 30 tasks"
 }
 
 command -v tmux >/dev/null || cannot_run "tmux not installed"
