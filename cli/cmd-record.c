@@ -17,8 +17,6 @@
 #include "progress.h"
 #include "recorder.h"
 #include "report.h"
-#include "store.h"
-#include "view.h"
 
 static volatile sig_atomic_t interrupted;
 
@@ -135,78 +133,6 @@ static int parse_buffer_arg(const char *s, bool size, uint64_t *out)
 	return 0;
 }
 
-/* --tui: the recording goes on in a child process, its output and the
- * traced command's written to a log that is shown after the browser
- * closes; this process browses the store as it fills.  Quitting the browser
- * while CMD runs interrupts the recording as Ctrl-C does.  Returns -1 in the
- * child (which records), else the exit status of the recording. */
-static int record_tui(const char *out)
-{
-	char logpath[] = "/tmp/weft-record-tui.XXXXXX", err[1024] = "", buf[4096];
-	int fd = mkstemp(logpath), status = 0, rc;
-	bool exited = false;
-	ssize_t n;
-	pid_t pid;
-
-	if (fd < 0) {
-		cli_error("record", "Cannot record: cannot create the log: %s: path=%s",
-			  strerror(errno), logpath);
-		return EXIT_RECORD_FAILED;
-	}
-	unlink(logpath);
-	fflush(stdout);
-	pid = fork();
-	if (pid < 0) {
-		cli_error("record", "Cannot record: fork: %s", strerror(errno));
-		close(fd);
-		return EXIT_RECORD_FAILED;
-	}
-	if (pid == 0) {
-		int nul = open("/dev/null", O_RDONLY);
-
-		if (nul >= 0) {
-			dup2(nul, STDIN_FILENO);
-			close(nul);
-		}
-		dup2(fd, STDOUT_FILENO);
-		dup2(fd, STDERR_FILENO);
-		close(fd);
-		return -1;
-	}
-	/* the browser opens once the store has its schema */
-	for (int i = 0; i < 300; i++) {
-		struct store *st = NULL;
-
-		if (waitpid(pid, &status, WNOHANG) == pid) {
-			exited = true;
-			break;
-		}
-		if (access(out, F_OK) == 0 &&
-		    store_open(out, STORE_READONLY, &st, NULL, 0) == 0) {
-			store_close(st);
-			break;
-		}
-		usleep(100000);
-	}
-	rc = 0;
-	if (access(out, F_OK) == 0)
-		rc = tui_main(out, err, sizeof err);
-	if (!exited) {
-		kill(pid, SIGINT);
-		waitpid(pid, &status, 0);
-	}
-	if (lseek(fd, 0, SEEK_SET) == 0)
-		while ((n = read(fd, buf, sizeof buf)) > 0)
-			if (fwrite(buf, 1, (size_t)n, stdout) != (size_t)n)
-				break;
-	close(fd);
-	if (rc != 0 && err[0])
-		cli_error("record", "%s", err);
-	if (WIFEXITED(status))
-		return WEXITSTATUS(status);
-	return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : EXIT_RECORD_FAILED;
-}
-
 static int record_exec(int argc, char **argv)
 {
 	struct recorder_opts o = { .cmd = "record", .out = "weft.db", .rotate_us = 1000000 };
@@ -303,7 +229,7 @@ static int record_exec(int argc, char **argv)
 			detect_config_free(&cfg);
 			return EXIT_USAGE;
 		}
-		rc = record_tui(o.out);
+		rc = cli_record_tui("record", o.out);
 		if (rc >= 0) {
 			detect_config_free(&cfg);
 			return rc;

@@ -15,7 +15,7 @@ SOCK="$SOCK_BASE-0"
 TMP=$(mktemp -d /tmp/weft-tui-test.XXXXXX)
 N=0 FAILED=0 CUR_FAIL=0
 SCENARIOS=(overview tasks_sort_filter paging findings_to_chain help hostile_names live_follow
-	record_live record_tui pool loss_on_every_view resize no_color no_args_and_help quit_restores)
+	record_live record_tui attach_tui pool loss_on_every_view resize no_color no_args_and_help quit_restores)
 
 in_ci() { case "${CI:-}" in ""|0|false) return 1 ;; *) return 0 ;; esac; }
 cleanup() {
@@ -491,6 +491,35 @@ t_record_tui() {
 	wait_for "weft record:"
 	[ "$(tmux -L "$SOCK" display-message -p -t t '#{alternate_on}')" = 0 ] || fail "alternate screen still on"
 	[ "$(sqlite3 "$l" 'SELECT count(*) FROM tasks')" = 30 ] || fail "the store does not have the 30 tasks"
+}
+
+# weft attach PID --tui: the browser on the store of a running process;
+# closing it detaches, and the process runs on
+t_attach_tui() {
+	local l="$TMP/attach-tui.db" tp n1
+	[ -x "${SEQ_TASKS:-}" ] || { fail "SEQ_TASKS (tests/cli/seq-tasks) not given"; return; }
+	"$SEQ_TASKS" 400 40 >/dev/null 2>&1 &   # 10 s
+	tp=$!
+	sleep 1
+	SOCKS=$((SOCKS + 1))
+	SOCK="$SOCK_BASE-$SOCKS"
+	tmux -L "$SOCK" -f /dev/null new-session -d -x 80 -y 24 -s t \
+		"env LANG=C.UTF-8 '$WEFT' attach $tp --tui -o '$l'; echo EXITED:\$?; sleep 600"
+	tmux -L "$SOCK" set-option -t t remain-on-exit on >/dev/null
+	wait_for " overview "
+	sleep 1
+	n1=$(screen | sed -n 's/.* tasks \([0-9][0-9]*\) .*/\1/p' | head -1)
+	sleep 2
+	[ "$(screen | sed -n 's/.* tasks \([0-9][0-9]*\) .*/\1/p' | head -1)" -gt "${n1:-0}" ] 2>/dev/null ||
+		fail "tasks did not grow while attached (from $n1)"
+	keys Q
+	wait_for "EXITED:"
+	wait_for "weft attach:"
+	[ "$(tmux -L "$SOCK" display-message -p -t t '#{alternate_on}')" = 0 ] || fail "alternate screen still on"
+	kill -0 "$tp" 2>/dev/null || fail "the attached process did not run on"
+	kill "$tp" 2>/dev/null
+	wait "$tp" 2>/dev/null
+	[ "$(sqlite3 "$l" 'SELECT count(*) FROM tasks')" -gt 0 ] || fail "the store has no tasks"
 }
 
 command -v tmux >/dev/null || cannot_run "tmux not installed"
