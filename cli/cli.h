@@ -44,6 +44,12 @@ bool cli_wants_help(int argc, char **argv);
 const struct cmd_entry *cli_find(const char *name);
 
 
+/* --tui of record and attach: forks; the child returns -1 and records (its
+ * stdout/stderr to a log, stdin /dev/null); the parent browses `out` with
+ * the TUI as it fills, interrupts the child (SIGINT) when the browser
+ * closes, prints the log and returns the child's exit status. */
+int cli_record_tui(const char *cmd, const char *out);
+
 /* Removes a directory tree (no symlinks followed); 0 or -errno. */
 int cli_rm_rf(const char *path);
 /* snprintf for paths: 0, or -ENAMETOOLONG when the result did not fit. */

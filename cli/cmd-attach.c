@@ -92,7 +92,7 @@ static int attach_exec(int argc, char **argv)
 	const char *pidarg = NULL, *config = NULL;
 	int rc = EXIT_FAIL, reg = 0;
 	struct detect_config cfg;
-	bool no_detect = false;
+	bool no_detect = false, tui = false;
 	char err[1024];
 	pid_t pid;
 
@@ -125,6 +125,8 @@ static int attach_exec(int argc, char **argv)
 			config = argv[i];
 		} else if (strcmp(argv[i], "--no-detect") == 0) {
 			no_detect = true;
+		} else if (strcmp(argv[i], "--tui") == 0) {
+			tui = true;
 		} else if (argv[i][0] == '-') {
 			cli_error("attach", "Cannot attach: unknown option: option=%s", argv[i]);
 			return EXIT_USAGE;
@@ -161,6 +163,20 @@ static int attach_exec(int argc, char **argv)
 				    "the process's user, or join the 'tracing' group)", (int)pid);
 		detect_config_free(&cfg);
 		return EXIT_FAIL;
+	}
+	if (tui) {
+		if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+			cli_error("attach", "Cannot attach with --tui: standard input and output "
+					    "must be a terminal");
+			detect_config_free(&cfg);
+			return EXIT_USAGE;
+		}
+		rc = cli_record_tui("attach", o.out);
+		if (rc >= 0) {
+			detect_config_free(&cfg);
+			return rc;
+		}
+		rc = EXIT_FAIL; /* the child: attach */
 	}
 	started = start_time(pid);
 	if (o.lossless)
@@ -222,7 +238,8 @@ out:
 
 const struct cmd_entry cmd_attach_entry = {
 	.name = "attach",
-	.usage = "PID [--for DURATION] [-o FILE] [--grace DURATION] [--config FILE] [--no-detect]",
+	.usage = "PID [--for DURATION] [-o FILE] [--grace DURATION] [--config FILE] [--no-detect]\n"
+		 "                   [--tui]",
 	.summary = "Trace an already running instrumented process.",
 	.help = "Creates an LTTng session that tracks only PID (its vpid) and ingests its\n"
 		"weft events into the store until Ctrl-C, until DURATION has passed, or until\n"
@@ -238,7 +255,9 @@ const struct cmd_entry cmd_attach_entry = {
 		"  --lossless         blocking channel (only affects programs started with\n"
 		"                     LTTNG_UST_ALLOW_BLOCKING=1)\n"
 		"  --config FILE      detector settings (docs/detectors.md)\n"
-		"  --no-detect        do not run the detectors while attached\n\n"
+		"  --no-detect        do not run the detectors while attached\n"
+		"  --tui              browse the store in the terminal while attached (weft\n"
+		"                     tui, following it); closing it detaches\n\n"
 		"The detectors run as chunks arrive and at the end; the findings are printed\n"
 		"after the summary (details: weft report FILE).\n\n"
 		"Errors name the cause: no such process, permission, no session daemon and\n"

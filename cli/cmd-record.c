@@ -147,7 +147,7 @@ static int record_exec(int argc, char **argv)
 	int i, status = 0, e, rc;
 	int64_t interrupted_at = 0;
 	struct child child = { -1, -1, -1 };
-	bool exited = false, all = false;
+	bool exited = false, all = false, tui = false;
 
 	rc = EXIT_RECORD_FAILED;
 
@@ -195,6 +195,8 @@ static int record_exec(int argc, char **argv)
 			config = argv[i];
 		} else if (strcmp(argv[i], "--no-detect") == 0) {
 			no_detect = true;
+		} else if (strcmp(argv[i], "--tui") == 0) {
+			tui = true;
 		} else if (strcmp(argv[i], "--preload") == 0) {
 			if (++i == argc) {
 				cli_error("record", "Cannot record: --preload needs a library path");
@@ -241,6 +243,20 @@ static int record_exec(int argc, char **argv)
 	}
 	if (!no_detect)
 		o.detect = &cfg;
+	if (tui) {
+		if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+			cli_error("record", "Cannot record with --tui: standard input and output "
+					    "must be a terminal");
+			detect_config_free(&cfg);
+			return EXIT_USAGE;
+		}
+		rc = cli_record_tui("record", o.out);
+		if (rc >= 0) {
+			detect_config_free(&cfg);
+			return rc;
+		}
+		rc = EXIT_RECORD_FAILED; /* the child: record */
+	}
 
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;
@@ -313,7 +329,7 @@ const struct cmd_entry cmd_record_entry = {
 	.name = "record",
 	.usage = "[-o FILE] [--all] [--lossless] [--rotate PERIOD] [--preload LIB] [--keep-trace]\n"
 		 "                   [--probe NAME] [--subbuf-size SIZE] [--num-subbuf N] [--config FILE]\n"
-		 "                   [--no-detect] -- CMD [ARGS...]",
+		 "                   [--no-detect] [--tui] -- CMD [ARGS...]",
 	.summary = "Run a command under a new LTTng session and store its weft events.",
 	.help = "Starts a session daemon if none is reachable, creates an LTTng session that\n"
 		"records weft:* events with vpid/vtid/procname context, runs CMD, and ingests\n"
@@ -347,7 +363,11 @@ const struct cmd_entry cmd_record_entry = {
 		"                      where it is (for babeltrace2 or `weft import`)\n"
 		"  --config FILE       detector settings (default ~/.config/weft/weft.conf if it\n"
 		"                      exists; docs/detectors.md)\n"
-		"  --no-detect         do not run the detectors (weft report can, later)\n\n"
+		"  --no-detect         do not run the detectors (weft report can, later)\n"
+		"  --tui               browse the store in the terminal while it is recorded\n"
+		"                      (weft tui, following it); CMD's output and the\n"
+		"                      summary are shown when the browser closes, and\n"
+		"                      closing it while CMD runs stops the recording\n\n"
 		"The detectors run as chunks arrive and once more at the end; the findings\n"
 		"are printed after the summary, one line each (details: weft report FILE).\n\n"
 		"Exit status: when the recording was stored, CMD's own status (128+N when a\n"

@@ -5,11 +5,12 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "weft/weft.h"
 
-#define CLI_COMMAND_LIST(X) X(record) X(attach) X(import) X(report) X(chain) X(query) X(doctor)
+#define CLI_COMMAND_LIST(X) X(record) X(attach) X(import) X(report) X(chain) X(query) X(tui) X(doctor)
 
 #define X(name) extern const struct cmd_entry cmd_##name##_entry;
 CLI_COMMAND_LIST(X)
@@ -38,6 +39,9 @@ int main(int argc, char **argv)
 	const struct cmd_entry *e;
 
 	if (argc < 2) {
+		/* `weft` alone browses ./weft.db when there is one */
+		if (access("weft.db", F_OK) == 0)
+			return cmd_tui_entry.exec(1, (char *[]){ "tui", NULL });
 		usage(stderr);
 		return EXIT_USAGE;
 	}

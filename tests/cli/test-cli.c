@@ -157,7 +157,7 @@ static void assert_ended(const char *db)
 
 TEST_IMPL(help_for_every_command)
 {
-	static const char *const cmds[] = { "record", "attach", "import", "query", "doctor" };
+	static const char *const cmds[] = { "record", "attach", "import", "query", "tui", "doctor" };
 	struct run_result r;
 
 	setup();
@@ -191,6 +191,8 @@ TEST_IMPL(bad_arguments_are_usage_errors)
 		{ "import", NULL },
 		{ "query", NULL },
 		{ "query", "--format", "xml", "select 1" },
+		{ "tui", "--bogus", NULL },
+		{ "tui", "a.db", "b.db", NULL },
 		{ "no-such-command", NULL },
 	};
 	struct run_result r;

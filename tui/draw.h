@@ -1,0 +1,27 @@
+/*
+ * draw.h — the only way a view puts text on the screen.  Every helper takes
+ * raw bytes (possibly from the traced program) and passes them through the
+ * one sanitiser (store/sanitize.h) before they reach curses, then cuts them
+ * to a width in screen columns at a character boundary and pads the cell, so
+ * a view cannot emit an escape sequence or overflow its column.
+ */
+#ifndef WEFT_TUI_DRAW_H
+#define WEFT_TUI_DRAW_H
+
+#include <stddef.h>
+
+#include "term.h"
+
+/* Draws text[0..len) (len (size_t)-1: up to the NUL; NULL text: "") at
+ * (y, x) in role `r`, at most `width` columns, padded with spaces to width.
+ * Returns the columns used by the text (before padding). */
+int draw_text(int y, int x, int width, enum term_role r, const char *text, size_t len);
+/* draw_text of a formatted string. */
+int draw_fmt(int y, int x, int width, enum term_role r, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+/* Fills width columns at (y, x) with the ASCII character c in role r. */
+void draw_fill(int y, int x, int width, enum term_role r, char c);
+/* Formats a duration in ns as "12.3ms" (ns < 0: "-"). */
+const char *draw_duration(char *buf, size_t len, long long ns);
+
+#endif

@@ -1,0 +1,339 @@
+/*
+ * The main loop of `weft tui` (view.h).  It owns the view stack: the top
+ * views of TUI_VIEW_LIST (Tab cycles them, each keeps its position) and the
+ * views opened above them (Enter -> detail; q/Esc closes).  Every 500 ms,
+ * unless paused (Space), it asks the current view to re-read the store, so
+ * a store that is being written shows its new rows (live follow).  The
+ * screen: the tabs on the first line, the view, and a status line that
+ * always shows loss when the store reports any.
+ */
+#include <curses.h>
+#include <errno.h>
+#include <locale.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "draw.h"
+#include "store.h"
+#include "term.h"
+#include "view.h"
+
+#define TUI_STACK_MAX 16
+#define TUI_FOLLOW_MS 500
+
+static const struct view_ops *const tui_tops[] = {
+#define X(name) &view_##name##_ops,
+	TUI_VIEW_LIST(X)
+#undef X
+};
+#define TUI_NTOPS (sizeof tui_tops / sizeof tui_tops[0])
+
+struct tui {
+	struct store *st;
+	const char *path;
+	struct view *tops[TUI_NTOPS];
+	size_t top;
+	struct view *stack[TUI_STACK_MAX];
+	size_t depth;
+	bool paused, quit;
+	char msg[256];
+	int64_t loss_events, loss_packets;
+};
+
+struct store *tui_store(struct tui *t)
+{
+	return t->st;
+}
+
+sqlite3 *tui_db(struct tui *t)
+{
+	return store_db(t->st);
+}
+
+void tui_message(struct tui *t, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(t->msg, sizeof t->msg, fmt, ap);
+	va_end(ap);
+}
+
+void tui_loss(struct tui *t, int64_t *events, int64_t *packets)
+{
+	*events = t->loss_events;
+	*packets = t->loss_packets;
+}
+
+static struct view *tui_open(struct tui *t, const struct view_ops *ops, int64_t arg)
+{
+	struct view *v = calloc(1, sizeof *v);
+
+	if (!v)
+		return NULL;
+	v->ops = ops;
+	v->tui = t;
+	v->arg = arg;
+	v->rows = LINES > 2 ? LINES - 2 : 1;
+	v->cols = COLS;
+	if (ops->open(v) != 0) {
+		free(v);
+		return NULL;
+	}
+	return v;
+}
+
+static void tui_close(struct view *v)
+{
+	if (!v)
+		return;
+	if (v->ops->close)
+		v->ops->close(v);
+	free(v);
+}
+
+void tui_push(struct tui *t, const struct view_ops *ops, int64_t arg)
+{
+	struct view *v;
+
+	if (t->depth == TUI_STACK_MAX) {
+		tui_message(t, "Cannot open %s: too many views open", ops->name);
+		return;
+	}
+	v = tui_open(t, ops, arg);
+	if (v)
+		t->stack[t->depth++] = v;
+}
+
+static struct view *tui_current(struct tui *t)
+{
+	return t->depth ? t->stack[t->depth - 1] : t->tops[t->top];
+}
+
+static void tui_pop_all(struct tui *t)
+{
+	while (t->depth)
+		tui_close(t->stack[--t->depth]);
+}
+
+static void tui_read_loss(struct tui *t)
+{
+	sqlite3_stmt *s = NULL;
+	const char *sql = "SELECT coalesce(sum(CASE WHEN kind = 0 THEN count END), 0), "
+			  "coalesce(sum(CASE WHEN kind = 1 THEN count END), 0) FROM loss";
+
+	if (sqlite3_prepare_v2(tui_db(t), sql, -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW) {
+		t->loss_events = sqlite3_column_int64(s, 0);
+		t->loss_packets = sqlite3_column_int64(s, 1);
+	}
+	sqlite3_finalize(s);
+}
+
+static void tui_draw_status(struct tui *t, const char *hint)
+{
+	int y = LINES - 1, x = 0;
+	char buf[300];
+
+	if (t->loss_events || t->loss_packets) {
+		snprintf(buf, sizeof buf, " LOSS: %lld events discarded, %lld packets lost ",
+			 (long long)t->loss_events, (long long)t->loss_packets);
+		x += draw_text(y, x, COLS - x, ROLE_LOSS, buf, (size_t)-1);
+		if (x >= COLS)
+			return;
+	}
+	if (t->paused) {
+		x += draw_text(y, x, COLS - x, ROLE_FINDING_WARNING, " PAUSED ", (size_t)-1);
+	}
+	snprintf(buf, sizeof buf, " %s", t->msg[0] ? t->msg : hint);
+	draw_text(y, x, COLS - x, ROLE_STATUS, buf, (size_t)-1);
+}
+
+static void tui_draw(struct tui *t)
+{
+	struct view *v = tui_current(t);
+	int x = 0;
+
+	erase();
+	for (size_t i = 0; i < TUI_NTOPS && x < COLS; i++) {
+		char tab[64];
+
+		snprintf(tab, sizeof tab, " %s ", tui_tops[i]->name);
+		x += draw_text(0, x, COLS - x, i == t->top ? ROLE_TAB_ACTIVE : ROLE_TAB, tab,
+			       (size_t)-1);
+	}
+	for (size_t i = 0; i < t->depth && x < COLS; i++) {
+		char tab[64];
+
+		snprintf(tab, sizeof tab, " > %s ", t->stack[i]->ops->name);
+		x += draw_text(0, x, COLS - x,
+			       i + 1 == t->depth ? ROLE_TAB_ACTIVE : ROLE_TAB, tab, (size_t)-1);
+	}
+	if (x < COLS)
+		draw_text(0, x, COLS - x, ROLE_TAB, "", 0);
+	v->rows = LINES > 2 ? LINES - 2 : 1;
+	v->cols = COLS;
+	v->ops->draw(v, 1, v->rows, COLS);
+	tui_draw_status(t, "?:help  Tab:views  Enter:open  /:filter  s:sort  q:back");
+	refresh();
+}
+
+bool tui_prompt(struct tui *t, const char *label, char *buf, size_t len)
+{
+	size_t n = strlen(buf);
+	bool ok = false;
+
+	curs_set(1);
+	for (;;) {
+		char line[600];
+		int ch;
+
+		snprintf(line, sizeof line, "%s%s", label, buf);
+		draw_text(LINES - 1, 0, COLS, ROLE_STATUS, line, (size_t)-1);
+		refresh();
+		ch = getch();
+		if (term_quit_signal()) {
+			t->quit = true;
+			break;
+		}
+		term_poll_resize();
+		if (ch == ERR)
+			continue;
+		if (ch == 27)
+			break;
+		if (ch == '\r' || ch == '\n' || ch == KEY_ENTER) {
+			ok = true;
+			break;
+		}
+		if (ch == KEY_BACKSPACE || ch == 127 || ch == 8) {
+			/* remove one UTF-8 character */
+			while (n > 0 && ((unsigned char)buf[n - 1] & 0xc0) == 0x80)
+				n--;
+			if (n > 0)
+				n--;
+			buf[n] = '\0';
+		} else if (ch >= 0x20 && ch < 0x100 && ch != 0x7f && n + 1 < len) {
+			buf[n++] = (char)ch;
+			buf[n] = '\0';
+		}
+	}
+	curs_set(0);
+	return ok;
+}
+
+static long tui_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+static void tui_key(struct tui *t, int ch)
+{
+	struct view *v = tui_current(t);
+	enum key_action a = keys_action(ch);
+
+	t->msg[0] = '\0';
+	if (a == KEY_ACT_NONE)
+		return;
+	if (v->ops->key && v->ops->key(v, a))
+		return;
+	switch (a) {
+	case KEY_ACT_BACK:
+		if (t->depth)
+			tui_close(t->stack[--t->depth]);
+		else
+			t->quit = true;
+		break;
+	case KEY_ACT_QUIT:
+		t->quit = true;
+		break;
+	case KEY_ACT_NEXT_VIEW:
+	case KEY_ACT_PREV_VIEW:
+		tui_pop_all(t);
+		t->top = (t->top + (a == KEY_ACT_NEXT_VIEW ? 1 : TUI_NTOPS - 1)) % TUI_NTOPS;
+		if (t->tops[t->top]->ops->reload)
+			t->tops[t->top]->ops->reload(t->tops[t->top]);
+		break;
+	case KEY_ACT_HELP:
+		tui_push(t, &view_help_ops, 0);
+		break;
+	case KEY_ACT_PAUSE:
+		t->paused = !t->paused;
+		break;
+	case KEY_ACT_REDRAW:
+		clearok(curscr, TRUE);
+		break;
+	default:
+		break;
+	}
+}
+
+int tui_main(const char *path, char *err, size_t errlen)
+{
+	struct tui t = { .path = path };
+	char serr[512];
+	long last = 0;
+	int rc = 1, r;
+
+	setlocale(LC_ALL, "");
+	if (store_open(path, STORE_READONLY, &t.st, serr, sizeof serr) != 0) {
+		snprintf(err, errlen, "%s", serr);
+		return 1;
+	}
+	r = term_init();
+	if (r != 0) {
+		snprintf(err, errlen, "Cannot start the terminal browser: %s: path=%s",
+			 r == -ENOTTY ? "standard input or output is not a terminal"
+				      : "curses failed to start",
+			 path);
+		goto out;
+	}
+	timeout(100);
+	tui_read_loss(&t);
+	for (size_t i = 0; i < TUI_NTOPS; i++) {
+		t.tops[i] = tui_open(&t, tui_tops[i], 0);
+		if (!t.tops[i]) {
+			term_done();
+			snprintf(err, errlen, "Cannot open the %s view: %s: path=%s",
+				 tui_tops[i]->name, t.msg[0] ? t.msg : "cannot read the store",
+				 path);
+			goto out;
+		}
+	}
+	last = tui_ms();
+	while (!t.quit) {
+		int ch;
+
+		if (term_quit_signal())
+			break;
+		if (term_poll_resize())
+			clearok(curscr, TRUE);
+		if (!t.paused && tui_ms() - last >= TUI_FOLLOW_MS) {
+			struct view *v = tui_current(&t);
+
+			tui_read_loss(&t);
+			if (v->ops->reload)
+				v->ops->reload(v);
+			last = tui_ms();
+		}
+		tui_draw(&t);
+		ch = getch();
+		if (ch != ERR && ch != KEY_RESIZE)
+			tui_key(&t, ch);
+	}
+	rc = 0;
+out:
+	tui_pop_all(&t);
+	for (size_t i = 0; i < TUI_NTOPS; i++)
+		tui_close(t.tops[i]);
+	term_done();
+	store_close(t.st);
+	if (rc == 0 && term_quit_signal())
+		rc = 128 + term_quit_signal();
+	return rc;
+}
