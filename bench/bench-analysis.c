@@ -26,7 +26,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,41 +48,6 @@ struct cfg {
 	char work[64], rec[128], store[128], out[128], trace[4096];
 };
 
-/* Runs argv with stdout to out_path; returns the exit status (or -1) and
- * the wall time in *wall_s. */
-static int run(char *const *argv, const char *out_path, double *wall_s)
-{
-	uint64_t t0 = bench_now_ns();
-	int status = 0;
-	pid_t pid = fork();
-
-	if (pid == 0) {
-		int fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-
-		if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
-			_exit(126);
-		close(fd);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	if (pid < 0 || waitpid(pid, &status, 0) != pid)
-		return -1;
-	if (wall_s)
-		*wall_s = (double)(bench_now_ns() - t0) / 1e9;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-static void print_file(const char *path)
-{
-	char line[512];
-	FILE *f = fopen(path, "r");
-
-	while (f && fgets(line, sizeof line, f))
-		fprintf(stderr, "  %s", line);
-	if (f)
-		fclose(f);
-}
-
 /* Records gen-events with weft record and finds the kept trace. */
 static int record(struct cfg *c)
 {
@@ -94,9 +58,9 @@ static int record(struct cfg *c)
 	FILE *f;
 
 	snprintf(n, sizeof n, "%lld", c->events);
-	if (run(argv, c->out, &wall) != 0) {
+	if (bench_run(argv, c->out, &wall) != 0) {
 		fprintf(stderr, "Cannot record gen-events: weft record failed: log=%s\n", c->out);
-		print_file(c->out);
+		bench_print_file(c->out);
 		return -1;
 	}
 	f = fopen(c->out, "r");
@@ -180,7 +144,7 @@ static double live_latency_ms(struct cfg *c)
 	}
 	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		fprintf(stderr, "Cannot measure detection latency: weft record failed: log=%s\n", log);
-		print_file(log);
+		bench_print_file(log);
 		return -1;
 	}
 	if (!detected) {
@@ -199,33 +163,6 @@ static double live_latency_ms(struct cfg *c)
 		return -1;
 	}
 	return ms;
-}
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Nearest-rank percentile p (0..100) of v[0..n-1]; sorts v. */
-static double percentile(double *v, size_t n, double p)
-{
-	size_t k;
-
-	if (!n)
-		return 0;
-	qsort(v, n, sizeof(*v), cmp_double);
-	k = (size_t)((p * (double)n + 99.999) / 100.0);
-	return v[(k ? k : 1) - 1];
 }
 
 static int64_t max_task_row(struct store *st)
@@ -304,10 +241,10 @@ int main(int argc, char **argv)
 		if (bench_sessiond_ensure(argv) < 0 || record(&c) < 0)
 			goto out;
 		sync();
-		if (run(imp, c.out, &ingest_s) != 0) {
+		if (bench_run(imp, c.out, &ingest_s) != 0) {
 			fprintf(stderr, "Cannot import the trace: weft import failed: log=%s\n",
 				c.out);
-			print_file(c.out);
+			bench_print_file(c.out);
 			goto out;
 		}
 		printf("# ingest: weft import %.2f s (%.2fM events/s)\n", ingest_s,
@@ -360,8 +297,8 @@ int main(int argc, char **argv)
 		blame_free(&b);
 	}
 	printf("# %d random tasks of %lld: chain median %.3f ms, blame median %.3f ms\n", c.tasks,
-	       (long long)maxrow, percentile(chain_ms, (size_t)c.tasks, 50),
-	       percentile(blame_ms, (size_t)c.tasks, 50));
+	       (long long)maxrow, bench_percentile(chain_ms, (size_t)c.tasks, 50),
+	       bench_percentile(blame_ms, (size_t)c.tasks, 50));
 	bench_print("events", (double)c.events, 0);
 	bench_print("ingest_s", ingest_s, 3);
 	bench_print("detect_s", detect_s, 3);
@@ -369,11 +306,11 @@ int main(int argc, char **argv)
 	if (lat < 0)
 		goto out;
 	bench_target("detect_latency_ms", lat, "<=", 2000); /* rotation 1 s + 1 s */
-	bench_target("chain_p99_ms", percentile(chain_ms, (size_t)c.tasks, 99), "<=", 10);
-	bench_target("blame_p99_ms", percentile(blame_ms, (size_t)c.tasks, 99), "<=", 20);
+	bench_target("chain_p99_ms", bench_percentile(chain_ms, (size_t)c.tasks, 99), "<=", 10);
+	bench_target("blame_p99_ms", bench_percentile(blame_ms, (size_t)c.tasks, 99), "<=", 20);
 	bench_print("analysis_vs_ingest", ingest_s > 0 ? detect_s / ingest_s : 0, 4);
-	bench_print("chain_p99_ms", percentile(chain_ms, (size_t)c.tasks, 99), 3);
-	bench_print("blame_p99_ms", percentile(blame_ms, (size_t)c.tasks, 99), 3);
+	bench_print("chain_p99_ms", bench_percentile(chain_ms, (size_t)c.tasks, 99), 3);
+	bench_print("blame_p99_ms", bench_percentile(blame_ms, (size_t)c.tasks, 99), 3);
 	bench_print("detect_latency_ms", lat, 1);
 	ret = 0;
 out:
@@ -386,12 +323,12 @@ out:
 		/* weft record's temp dir holds the trace: remove it too. */
 		if (slash && strstr(c.trace, "/weft-rec.")) {
 			*slash = '\0';
-			nftw(c.trace, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+			bench_rmtree(c.trace);
 		}
 	}
 	if (c.keep)
 		printf("# work directory kept: %s\n", c.work);
 	else
-		nftw(c.work, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+		bench_rmtree(c.work);
 	return ret;
 }

@@ -6,6 +6,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <sched.h>
 #include <stdio.h>
@@ -373,6 +374,55 @@ double bench_median(double *v, size_t n)
 		return 0;
 	qsort(v, n, sizeof(*v), cmp_double);
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+double bench_percentile(double *v, size_t n, double p)
+{
+	size_t k;
+
+	if (n == 0)
+		return 0;
+	qsort(v, n, sizeof(*v), cmp_double);
+	k = (size_t)((p * (double)n + 99.999) / 100.0);
+	return v[(k ? k : 1) - 1];
+}
+
+int bench_run(char *const *argv, const char *out_path, double *wall_s)
+{
+	uint64_t t0 = bench_now_ns();
+	int status = 0;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		int fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+		if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+			_exit(126);
+		close(fd);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return -1;
+	if (wall_s)
+		*wall_s = (double)(bench_now_ns() - t0) / 1e9;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+void bench_print_file(const char *path)
+{
+	char line[512];
+	FILE *f = fopen(path, "r");
+
+	while (f && fgets(line, sizeof line, f))
+		fprintf(stderr, "  %s", line);
+	if (f)
+		fclose(f);
+}
+
+void bench_rmtree(const char *path)
+{
+	nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 void bench_print(const char *name, double value, int decimals)

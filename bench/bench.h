@@ -88,4 +88,15 @@ int bench_target(const char *name, double value, const char *op, double limit);
 /* Prints the machine line (CPU model, online CPUs, load average). */
 void bench_print_machine(void);
 
+/* Nearest-rank percentile p (0..100) of v[0..n-1]; sorts v; 0 if n is 0. */
+double bench_percentile(double *v, size_t n, double p);
+/* Runs argv (argv[0] a path) with stdout and stderr to out_path; returns
+ * its exit status, or -1 if it could not run or died of a signal; its wall
+ * time in *wall_s when wall_s is not NULL. */
+int bench_run(char *const *argv, const char *out_path, double *wall_s);
+/* Copies a file to stderr, each line indented (a failed step's log). */
+void bench_print_file(const char *path);
+/* Removes a directory tree (best effort; a missing entry is no error). */
+void bench_rmtree(const char *path);
+
 #endif /* WEFT_BENCH_H */

@@ -12,13 +12,23 @@
 
 static int tui_exec(int argc, char **argv)
 {
-	const char *path = "weft.db";
+	const char *path = "weft.db", *view = NULL;
 	char err[1024] = "";
 	int npos = 0, rc;
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 
+		if (!strcmp(a, "-v") || !strcmp(a, "--view") || !strncmp(a, "--view=", 7)) {
+			view = a[1] == '-' && a[6] == '=' ? a + 7 : i + 1 < argc ? argv[++i] : NULL;
+			if (!view || tui_view_index(view) < 0) {
+				cli_error("tui", "Cannot start the browser: %s: view=%s (views: %s)",
+					  view ? "no such view" : "--view needs a view name",
+					  view ? view : "", tui_view_names());
+				return EXIT_USAGE;
+			}
+			continue;
+		}
 		if (a[0] == '-' && a[1]) {
 			cli_error("tui", "Cannot start the browser: unknown option: option=%s "
 					 "(see 'weft tui --help')", a);
@@ -39,7 +49,7 @@ static int tui_exec(int argc, char **argv)
 				 "terminal: path=%s", path);
 		return EXIT_FAIL;
 	}
-	rc = tui_main(path, err, sizeof err);
+	rc = tui_main(path, view, err, sizeof err);
 	if (rc != 0 && err[0])
 		cli_error("tui", "%s", err);
 	return rc == 0 ? EXIT_OK : rc > 1 ? rc : EXIT_FAIL;
@@ -47,13 +57,17 @@ static int tui_exec(int argc, char **argv)
 
 const struct cmd_entry cmd_tui_entry = {
 	.name = "tui",
-	.usage = "[FILE]",
+	.usage = "[-v VIEW] [FILE]",
 	.summary = "browse a trace store in the terminal (overview, tasks, chains, findings)",
 	.help =
 		"Opens the trace store FILE (default ./weft.db) read-only in a full-screen\n"
 		"terminal browser.  `weft` with no arguments does the same when ./weft.db\n"
 		"exists.  The store may be written while it is open: the browser re-reads\n"
 		"it every 500 ms, so new tasks and findings appear (Space pauses).\n"
+		"\n"
+		"Options:\n"
+		"  -v, --view VIEW  start on VIEW (overview, tasks, findings, pool, help);\n"
+		"                   default overview\n"
 		"\n"
 		"Views (Tab cycles them):\n"
 		"  overview  processes, threads, contexts, event and task counts, time span,\n"
@@ -80,6 +94,11 @@ const struct cmd_entry cmd_tui_entry = {
 		"\n"
 		"Examples:\n"
 		"  weft record -o app.db -- ./app && weft tui app.db\n"
-		"  weft tui            (./weft.db)\n",
+		"  weft tui            (./weft.db)\n"
+		"  weft tui -v findings demo.db\n"
+		"\n"
+		"WEFT_TUI_FRAME_LOG=PATH appends one line per drawn frame to PATH (a file\n"
+		"or FIFO): \"frame NS KEYS VIEW\", CLOCK_MONOTONIC ns after the screen was\n"
+		"written and the keys read so far; bench/bench-tui times the browser with it.\n",
 	.exec = tui_exec,
 };

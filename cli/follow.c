@@ -71,7 +71,7 @@ int cli_record_tui(const char *cmd, const char *out)
 	}
 	rc = 0;
 	if (access(out, F_OK) == 0)
-		rc = tui_main(out, err, sizeof err);
+		rc = tui_main(out, NULL, err, sizeof err);
 	if (!exited) {
 		kill(pid, SIGINT);
 		waitpid(pid, &status, 0);

@@ -2,7 +2,9 @@
 # The demo, from a fresh clone on Debian 12 (as root): installs packages, builds
 # weft, starts lttng-sessiond if needed, records every bundled failure-pattern
 # example with `weft record` into one trace store (demo.db, one session per
-# example), and shows the summaries and a few queries against the store.
+# example), shows the summaries, a few queries and the findings, and ends in
+# the terminal browser on the findings (`weft tui -v findings demo.db`; q
+# quits).  Without a terminal it prints the command instead.
 # Usage: scripts/demo.sh [EXAMPLE...]     (default: all examples)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -57,3 +59,11 @@ echo "== weft report demo.db (the findings of every recording, by severity)"
 "$weft" report "$db" || true
 echo
 echo "Try: build/cli/weft query demo.db \"SELECT * FROM task_summary LIMIT 20\""
+echo "     build/cli/weft chain demo.db parse_file --blame"
+if [ -t 0 ] && [ -t 1 ]; then
+  echo
+  echo "== weft tui -v findings demo.db (Enter: a finding's chain, Tab: views, ?: keys, q: quit)"
+  sleep 2
+  exec "$weft" tui -v findings "$db"
+fi
+echo "Browse it: build/cli/weft tui -v findings demo.db"

@@ -5,16 +5,26 @@
  * unless paused (Space), it asks the current view to re-read the store, so
  * a store that is being written shows its new rows (live follow).  The
  * screen: the tabs on the first line, the view, and a status line that
- * always shows loss when the store reports any.
+ * always shows loss when the store reports any.  A top view reads the store
+ * only when it is first shown, so the first screen costs one view's queries.
+ *
+ * Measuring: with WEFT_TUI_FRAME_LOG=PATH (a file or a FIFO; opened
+ * non-blocking, never waited on) every finished frame appends one line
+ * "frame NS KEYS VIEW": CLOCK_MONOTONIC nanoseconds after the screen was
+ * written, the number of keys read before it, and the view drawn.
+ * bench/bench-tui times the real binary through it.
  */
 #include <curses.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
 #include <locale.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "draw.h"
 #include "store.h"
@@ -40,6 +50,8 @@ struct tui {
 	size_t depth;
 	bool paused, quit;
 	char msg[256];
+	int frame_fd;      /* WEFT_TUI_FRAME_LOG, -1 if unset */
+	unsigned long keys; /* keys read so far */
 	int64_t loss_events, loss_packets;
 };
 
@@ -108,9 +120,15 @@ void tui_push(struct tui *t, const struct view_ops *ops, int64_t arg)
 		t->stack[t->depth++] = v;
 }
 
+/* The current view; a top view is opened when first shown.  NULL only if
+ * the first view cannot be opened (the message says why). */
 static struct view *tui_current(struct tui *t)
 {
-	return t->depth ? t->stack[t->depth - 1] : t->tops[t->top];
+	if (t->depth)
+		return t->stack[t->depth - 1];
+	if (!t->tops[t->top])
+		t->tops[t->top] = tui_open(t, tui_tops[t->top], 0);
+	return t->tops[t->top];
 }
 
 static void tui_pop_all(struct tui *t)
@@ -152,9 +170,24 @@ static void tui_draw_status(struct tui *t, const char *hint)
 	draw_text(y, x, COLS - x, ROLE_STATUS, buf, (size_t)-1);
 }
 
-static void tui_draw(struct tui *t)
+static void tui_frame_log(struct tui *t, const struct view *v)
 {
-	struct view *v = tui_current(t);
+	char line[128];
+	struct timespec ts;
+	int n;
+
+	if (t->frame_fd < 0)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	n = snprintf(line, sizeof line, "frame %" PRId64 " %lu %s\n",
+		     (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec, t->keys, v->ops->name);
+	if (write(t->frame_fd, line, (size_t)n) != n) {
+		/* a full FIFO or a gone reader: the frame is not logged */
+	}
+}
+
+static void tui_draw(struct tui *t, struct view *v)
+{
 	int x = 0;
 
 	erase();
@@ -179,6 +212,7 @@ static void tui_draw(struct tui *t)
 	v->ops->draw(v, 1, v->rows, COLS);
 	tui_draw_status(t, "?:help  Tab:views  Enter:open  /:filter  s:sort  q:back");
 	refresh();
+	tui_frame_log(t, v);
 }
 
 bool tui_prompt(struct tui *t, const char *label, char *buf, size_t len)
@@ -232,9 +266,8 @@ static long tui_ms(void)
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
-static void tui_key(struct tui *t, int ch)
+static void tui_key(struct tui *t, struct view *v, int ch)
 {
-	struct view *v = tui_current(t);
 	enum key_action a = keys_action(ch);
 
 	t->msg[0] = '\0';
@@ -256,7 +289,7 @@ static void tui_key(struct tui *t, int ch)
 	case KEY_ACT_PREV_VIEW:
 		tui_pop_all(t);
 		t->top = (t->top + (a == KEY_ACT_NEXT_VIEW ? 1 : TUI_NTOPS - 1)) % TUI_NTOPS;
-		if (t->tops[t->top]->ops->reload)
+		if (t->tops[t->top] && t->tops[t->top]->ops->reload)
 			t->tops[t->top]->ops->reload(t->tops[t->top]);
 		break;
 	case KEY_ACT_HELP:
@@ -273,14 +306,39 @@ static void tui_key(struct tui *t, int ch)
 	}
 }
 
-int tui_main(const char *path, char *err, size_t errlen)
+int tui_view_index(const char *name)
 {
-	struct tui t = { .path = path };
+	for (size_t i = 0; i < TUI_NTOPS; i++)
+		if (!strcmp(tui_tops[i]->name, name))
+			return (int)i;
+	return -1;
+}
+
+const char *tui_view_names(void)
+{
+	static char names[128];
+
+	if (!names[0])
+		for (size_t i = 0; i < TUI_NTOPS; i++)
+			snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s",
+				 i ? ", " : "", tui_tops[i]->name);
+	return names;
+}
+
+int tui_main(const char *path, const char *view, char *err, size_t errlen)
+{
+	struct tui t = { .path = path, .frame_fd = -1 };
+	const char *frames = getenv("WEFT_TUI_FRAME_LOG");
 	char serr[512];
 	long last = 0;
 	int rc = 1, r;
 
 	setlocale(LC_ALL, "");
+	if (view && tui_view_index(view) < 0) {
+		snprintf(err, errlen, "Cannot start the terminal browser: no such view: view=%s "
+			 "(views: %s)", view, tui_view_names());
+		return 2;
+	}
 	if (store_open(path, STORE_READONLY, &t.st, serr, sizeof serr) != 0) {
 		snprintf(err, errlen, "%s", serr);
 		return 1;
@@ -293,38 +351,48 @@ int tui_main(const char *path, char *err, size_t errlen)
 			 path);
 		goto out;
 	}
+	if (frames && frames[0])
+		t.frame_fd = open(frames, O_WRONLY | O_APPEND | O_CREAT | O_NONBLOCK | O_CLOEXEC,
+				  0644);
 	timeout(100);
 	tui_read_loss(&t);
-	for (size_t i = 0; i < TUI_NTOPS; i++) {
-		t.tops[i] = tui_open(&t, tui_tops[i], 0);
-		if (!t.tops[i]) {
-			term_done();
-			snprintf(err, errlen, "Cannot open the %s view: %s: path=%s",
-				 tui_tops[i]->name, t.msg[0] ? t.msg : "cannot read the store",
-				 path);
-			goto out;
-		}
+	t.top = view ? (size_t)tui_view_index(view) : 0;
+	if (!tui_current(&t)) {
+		term_done();
+		snprintf(err, errlen, "Cannot open the %s view: %s: path=%s", tui_tops[t.top]->name,
+			 t.msg[0] ? t.msg : "cannot read the store", path);
+		goto out;
 	}
 	last = tui_ms();
-	while (!t.quit) {
+	for (size_t good = t.top; !t.quit;) {
+		struct view *v;
 		int ch;
 
 		if (term_quit_signal())
 			break;
 		if (term_poll_resize())
 			clearok(curscr, TRUE);
+		v = tui_current(&t);
+		if (!v) { /* a top view shown for the first time could not read the store */
+			if (!t.msg[0])
+				tui_message(&t, "Cannot open the %s view: cannot read the store",
+					    tui_tops[t.top]->name);
+			t.top = good; /* opened before, so never NULL */
+			continue;
+		}
+		good = t.depth ? good : t.top;
 		if (!t.paused && tui_ms() - last >= TUI_FOLLOW_MS) {
-			struct view *v = tui_current(&t);
-
 			tui_read_loss(&t);
 			if (v->ops->reload)
 				v->ops->reload(v);
 			last = tui_ms();
 		}
-		tui_draw(&t);
+		tui_draw(&t, v);
 		ch = getch();
-		if (ch != ERR && ch != KEY_RESIZE)
-			tui_key(&t, ch);
+		if (ch != ERR && ch != KEY_RESIZE) {
+			t.keys++;
+			tui_key(&t, v, ch);
+		}
 	}
 	rc = 0;
 out:
@@ -332,6 +400,8 @@ out:
 	for (size_t i = 0; i < TUI_NTOPS; i++)
 		tui_close(t.tops[i]);
 	term_done();
+	if (t.frame_fd >= 0)
+		close(t.frame_fd);
 	store_close(t.st);
 	if (rc == 0 && term_quit_signal())
 		rc = 128 + term_quit_signal();

@@ -57,8 +57,14 @@ bool tui_prompt(struct tui *t, const char *label, char *buf, size_t len);
 /* Loss the store reports (discarded events, lost packets). */
 void tui_loss(struct tui *t, int64_t *events, int64_t *packets);
 
-/* `weft tui`: browses the store at path; returns 0 or an exit status after
- * printing "Cannot ...: reason: key=value" (terminal restored first). */
-int tui_main(const char *path, char *err, size_t errlen);
+/* `weft tui`: browses the store at path, starting on the top view named
+ * `view` (NULL: the first, overview); returns 0, or an exit status (2: no
+ * such view) with "Cannot ...: reason: key=value" in err (the terminal is
+ * restored first). */
+int tui_main(const char *path, const char *view, char *err, size_t errlen);
+/* The index of the top view called name in Tab order, -1 if none. */
+int tui_view_index(const char *name);
+/* "overview, tasks, ...": the top views' names, for messages. */
+const char *tui_view_names(void);
 
 #endif

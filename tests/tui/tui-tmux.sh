@@ -15,7 +15,7 @@ SOCK="$SOCK_BASE-0"
 TMP=$(mktemp -d /tmp/weft-tui-test.XXXXXX)
 N=0 FAILED=0 CUR_FAIL=0
 SCENARIOS=(overview tasks_sort_filter paging findings_to_chain help hostile_names live_follow
-	record_live record_tui attach_tui pool loss_on_every_view resize no_color no_args_and_help quit_restores)
+	record_live record_tui attach_tui pool loss_on_every_view resize no_color no_args_and_help start_view quit_restores)
 
 in_ci() { case "${CI:-}" in ""|0|false) return 1 ;; *) return 0 ;; esac; }
 cleanup() {
@@ -387,9 +387,29 @@ t_no_args_and_help() {
 	case "$out" in *"  tui "*) ;; *) fail "weft usage does not list tui: $out" ;; esac
 	out=$("$WEFT" tui --help)
 	[ $? -eq 0 ] || fail "weft tui --help: exit not 0"
-	case "$out" in *"usage: weft tui [FILE]"*NO_COLOR*"Exit status"*) ;; *) fail "weft tui --help: $out" ;; esac
+	case "$out" in *"usage: weft tui [-v VIEW] [FILE]"*NO_COLOR*"Exit status"*) ;; *) fail "weft tui --help: $out" ;; esac
 	out=$("$WEFT" tui --bogus 2>&1)
 	[ $? -eq 2 ] || fail "weft tui --bogus: exit not 2"
+}
+
+# weft tui -v VIEW starts on that view (the demo opens on findings); an
+# unknown view is a usage error naming the views
+t_start_view() {
+	local out
+	SOCKS=$((SOCKS + 1))
+	SOCK="$SOCK_BASE-$SOCKS"
+	tmux -L "$SOCK" -f /dev/null new-session -d -x 80 -y 24 -s t \
+		"env LANG=C.UTF-8 '$WEFT' tui --view findings '$DB'; echo EXITED:\$?; sleep 600"
+	wait_for "detector"
+	wait_for "deadlock"
+	absent "Processes (pid"
+	keys BTab BTab
+	wait_for "Processes (pid"
+	keys Q
+	wait_for "EXITED:0"
+	out=$("$WEFT" tui -v nosuch "$DB" 2>&1)
+	[ $? -eq 2 ] || fail "weft tui -v nosuch: exit not 2"
+	case "$out" in *"no such view: view=nosuch"*findings*) ;; *) fail "weft tui -v nosuch: $out" ;; esac
 }
 
 t_loss_on_every_view() {
