@@ -17,6 +17,8 @@
  *   detail        Enter -> the task detail (chain, blame, caused)
  *   sorted_page   the tasks view sorted by total time: one page (reported,
  *                 no target: no index orders tasks by total, so this sorts)
+ *   findings, pool  Tab to each view: its first frame (reported, no target;
+ *                 the pool view folds all of a context's samples once)
  *   peak RSS      the browser's ru_maxrss when it quit (Q)
  *
  * Output ends with "bench: first_screen_ms=", "bench: page_ms=",
@@ -295,6 +297,7 @@ usage:
 int main(int argc, char **argv)
 {
 	double *first = NULL, *tasks = NULL, *page = NULL, *detail = NULL, *sorted = NULL;
+	double *findings = NULL, *pool = NULL;
 	double rss_max = 0;
 	size_t npage = 0;
 	struct cfg c;
@@ -316,8 +319,10 @@ int main(int argc, char **argv)
 	tasks = calloc((size_t)c.starts, sizeof *tasks);
 	detail = calloc((size_t)c.starts, sizeof *detail);
 	sorted = calloc((size_t)c.starts, sizeof *sorted);
+	findings = calloc((size_t)c.starts, sizeof *findings);
+	pool = calloc((size_t)c.starts, sizeof *pool);
 	page = calloc((size_t)c.starts * (size_t)c.pages, sizeof *page);
-	if (!first || !tasks || !detail || !sorted || !page) {
+	if (!first || !tasks || !detail || !sorted || !page || !findings || !pool) {
 		fprintf(stderr, "Cannot run: out of memory\n");
 		goto out;
 	}
@@ -359,13 +364,16 @@ int main(int argc, char **argv)
 		if (tui_key(&p, "s", "tasks") < 0 || tui_key(&p, "s", "tasks") < 0 ||
 		    (sorted[s] = tui_key(&p, "s", "tasks")) < 0)
 			goto kill;
+		if ((findings[s] = tui_key(&p, KEY_TAB, "findings")) < 0 ||
+		    (pool[s] = tui_key(&p, KEY_TAB, "pool")) < 0)
+			goto kill;
 		if (tui_stop(&p, &rss) != 0)
 			goto out;
 		if (rss > rss_max)
 			rss_max = rss;
 		printf("# start %d: first screen %.1f ms, tasks %.1f ms, detail %.1f ms, sorted by "
-		       "total %.1f ms, peak RSS %.1f MB\n", s + 1, first[s], tasks[s], detail[s],
-		       sorted[s], rss);
+		       "total %.1f ms, findings %.1f ms, pool %.1f ms, peak RSS %.1f MB\n", s + 1,
+		       first[s], tasks[s], detail[s], sorted[s], findings[s], pool[s], rss);
 		continue;
 kill:
 		kill(p.pid, SIGKILL);
@@ -384,6 +392,8 @@ kill:
 		bench_print("events", (double)c.events, 0);
 		bench_print("tasks_view_ms", bench_median(tasks, (size_t)c.starts), 2);
 		bench_print("sorted_page_ms", bench_median(sorted, (size_t)c.starts), 2);
+		bench_print("findings_view_ms", bench_median(findings, (size_t)c.starts), 2);
+		bench_print("pool_view_ms", bench_median(pool, (size_t)c.starts), 2);
 		bench_target("first_screen_ms", first_ms, "<=", 300);
 		bench_target("page_ms", page_ms, "<=", 50);
 		bench_target("detail_ms", detail_ms, "<=", 100);
@@ -400,6 +410,8 @@ out:
 	free(page);
 	free(detail);
 	free(sorted);
+	free(findings);
+	free(pool);
 	if (c.keep)
 		printf("# work directory kept: %s\n", c.work);
 	else

@@ -4,8 +4,13 @@
  * slice, so a short burst is not averaged away; a slice without a sample
  * shows the numbers in effect since the one before), with the windows of its
  * process's pool-starvation findings marked.  h / l choose the context.
- * One GROUP BY over the context's samples (its primary key range) per
- * refresh; nothing is kept but the rows on screen.
+ *
+ * The samples are folded once into POOL_BUCKETS buckets of equal time (max
+ * and last sample of each); a refresh folds in only the samples newer than
+ * the last one seen, and when the recording outgrows the buckets, pairs of
+ * buckets merge (each twice as long).  So a live store costs a refresh only
+ * its new samples, memory is fixed, and a slice's time is exact to one
+ * bucket (1/POOL_BUCKETS of the span at most).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +20,13 @@
 #include "view.h"
 
 #define POOL_ROWS 512
+#define POOL_BUCKETS 2048
 #define POOL_WINDOWS 64
+
+struct pool_bucket {
+	int queued, busy, workers;    /* maxima; workers < 0: no sample */
+	int lqueued, lbusy, lworkers; /* the last sample */
+};
 
 struct pool_row {
 	int64_t begin_ns;
@@ -27,7 +38,9 @@ struct pool_row {
 struct pool {
 	int64_t ctx, process; /* contexts.id, 0 none */
 	char name[128];
-	int64_t min_ns, max_ns;
+	int64_t min_ns, max_ns; /* of the samples folded in */
+	int64_t width;          /* ns per bucket, 0: nothing folded yet */
+	struct pool_bucket b[POOL_BUCKETS];
 	struct pool_row row[POOL_ROWS];
 	int n, want;
 };
@@ -50,13 +63,95 @@ static int64_t pool_next(sqlite3 *db, int64_t ctx, int dir)
 	return r;
 }
 
+static void pool_bucket_merge(struct pool_bucket *into, const struct pool_bucket *b)
+{
+	if (b->workers < 0)
+		return;
+	if (into->workers < 0) {
+		*into = *b;
+		return;
+	}
+	if (b->queued > into->queued)
+		into->queued = b->queued;
+	if (b->busy > into->busy)
+		into->busy = b->busy;
+	if (b->workers > into->workers)
+		into->workers = b->workers;
+	into->lqueued = b->lqueued; /* b is the later one */
+	into->lbusy = b->lbusy;
+	into->lworkers = b->lworkers;
+}
+
+static void pool_forget(struct pool *p)
+{
+	p->width = 0;
+	for (int i = 0; i < POOL_BUCKETS; i++)
+		p->b[i].workers = -1;
+}
+
+/* Folds the context's samples after p->max_ns into the buckets. */
+static void pool_fold(struct pool *p, sqlite3 *db)
+{
+	sqlite3_stmt *s = NULL;
+	int64_t last = 0;
+
+	if (sqlite3_prepare_v2(db, "SELECT min(ts_ns), max(ts_ns) FROM pool_samples WHERE ctx = ?1",
+			       -1, &s, NULL) != SQLITE_OK)
+		goto out;
+	sqlite3_bind_int64(s, 1, p->ctx);
+	if (sqlite3_step(s) != SQLITE_ROW || sqlite3_column_type(s, 0) == SQLITE_NULL)
+		goto out;
+	if (!p->width || sqlite3_column_int64(s, 0) < p->min_ns) {
+		pool_forget(p);
+		p->min_ns = sqlite3_column_int64(s, 0);
+		p->max_ns = p->min_ns - 1;
+		p->width = 1;
+	}
+	last = sqlite3_column_int64(s, 1);
+	if (last <= p->max_ns)
+		goto out;
+	/* buckets long enough for the whole span: merge pairs */
+	while ((last - p->min_ns) / p->width >= POOL_BUCKETS) {
+		for (int i = 0; i < POOL_BUCKETS / 2; i++) {
+			struct pool_bucket m = p->b[2 * i];
+
+			pool_bucket_merge(&m, &p->b[2 * i + 1]);
+			p->b[i] = m;
+		}
+		for (int i = POOL_BUCKETS / 2; i < POOL_BUCKETS; i++)
+			p->b[i].workers = -1;
+		p->width *= 2;
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+	if (sqlite3_prepare_v2(db, "SELECT ts_ns, queued, busy, workers FROM pool_samples "
+			       "WHERE ctx = ?1 AND ts_ns > ?2 AND ts_ns <= ?3 ORDER BY ts_ns",
+			       -1, &s, NULL) != SQLITE_OK)
+		goto out;
+	sqlite3_bind_int64(s, 1, p->ctx);
+	sqlite3_bind_int64(s, 2, p->max_ns);
+	sqlite3_bind_int64(s, 3, last);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		int64_t i = (sqlite3_column_int64(s, 0) - p->min_ns) / p->width;
+		int q = sqlite3_column_int(s, 1), bz = sqlite3_column_int(s, 2);
+		int w = sqlite3_column_int(s, 3);
+		struct pool_bucket one = { q, bz, w, q, bz, w };
+
+		if (i >= 0 && i < POOL_BUCKETS)
+			pool_bucket_merge(&p->b[i], &one);
+	}
+	p->max_ns = last;
+out:
+	sqlite3_finalize(s);
+}
+
 static void pool_read(struct view *v)
 {
 	struct pool *p = v->priv;
 	sqlite3 *db = tui_db(v->tui);
 	sqlite3_stmt *s = NULL;
-	int64_t win[POOL_WINDOWS][2], span;
-	int nwin = 0, rows = p->want;
+	int64_t win[POOL_WINDOWS][2];
+	int nwin = 0, rows = p->want, used;
 
 	p->n = 0;
 	if (!p->ctx)
@@ -67,16 +162,14 @@ static void pool_read(struct view *v)
 		rows = POOL_ROWS;
 	if (rows < 1)
 		rows = 1;
-	if (sqlite3_prepare_v2(db, "SELECT c.name, c.process, min(p.ts_ns), max(p.ts_ns) FROM contexts c "
-			       "JOIN pool_samples p ON p.ctx = c.id WHERE c.id = ?1", -1, &s, NULL) == SQLITE_OK) {
+	if (sqlite3_prepare_v2(db, "SELECT name, process FROM contexts WHERE id = ?1", -1, &s,
+			       NULL) == SQLITE_OK) {
 		sqlite3_bind_int64(s, 1, p->ctx);
 		if (sqlite3_step(s) == SQLITE_ROW) {
 			const char *nm = (const char *)sqlite3_column_text(s, 0);
 
 			snprintf(p->name, sizeof p->name, "%s", nm ? nm : "?");
 			p->process = sqlite3_column_int64(s, 1);
-			p->min_ns = sqlite3_column_int64(s, 2);
-			p->max_ns = sqlite3_column_int64(s, 3);
 		}
 	}
 	sqlite3_finalize(s);
@@ -94,50 +187,28 @@ static void pool_read(struct view *v)
 		}
 	}
 	sqlite3_finalize(s);
-	span = p->max_ns - p->min_ns + 1;
+	pool_fold(p, db);
+	if (!p->width || p->max_ns < p->min_ns)
+		return;
+	/* rows of whole buckets: slice i is buckets [i * used / rows, ...) */
+	used = (int)((p->max_ns - p->min_ns) / p->width) + 1;
+	if (rows > used)
+		rows = used;
 	for (int i = 0; i < rows; i++) {
-		p->row[i].begin_ns = p->min_ns + (int64_t)((double)span * i / rows);
-		p->row[i].queued = p->row[i].busy = p->row[i].workers = -1;
-	}
-	s = NULL;
-	if (sqlite3_prepare_v2(db, "SELECT CAST((ts_ns - ?2) * 1.0 * ?3 / ?4 AS INTEGER) AS b, max(queued), "
-			       "max(busy), max(workers) FROM pool_samples WHERE ctx = ?1 GROUP BY b", -1, &s,
-			       NULL) == SQLITE_OK) {
-		sqlite3_bind_int64(s, 1, p->ctx);
-		sqlite3_bind_int64(s, 2, p->min_ns);
-		sqlite3_bind_int(s, 3, rows);
-		sqlite3_bind_int64(s, 4, span);
-		while (sqlite3_step(s) == SQLITE_ROW) {
-			int b = sqlite3_column_int(s, 0);
+		struct pool_row *r = &p->row[i];
+		struct pool_bucket m = { .workers = -1 };
+		int b0 = (int)((int64_t)i * used / rows), b1 = (int)((int64_t)(i + 1) * used / rows);
 
-			if (b < 0 || b >= rows)
-				continue;
-			p->row[b].queued = sqlite3_column_int(s, 1);
-			p->row[b].busy = sqlite3_column_int(s, 2);
-			p->row[b].workers = sqlite3_column_int(s, 3);
-		}
+		for (int k = b0; k < b1; k++)
+			pool_bucket_merge(&m, &p->b[k]);
+		r->begin_ns = p->min_ns + b0 * p->width;
+		r->queued = m.queued;
+		r->busy = m.busy;
+		r->workers = m.workers;
+		r->lqueued = m.lqueued;
+		r->lbusy = m.lbusy;
+		r->lworkers = m.lworkers;
 	}
-	sqlite3_finalize(s);
-	/* the last sample of each slice (SQLite: bare columns of the max row) */
-	s = NULL;
-	if (sqlite3_prepare_v2(db, "SELECT CAST((ts_ns - ?2) * 1.0 * ?3 / ?4 AS INTEGER) AS b, max(ts_ns), "
-			       "queued, busy, workers FROM pool_samples WHERE ctx = ?1 GROUP BY b", -1, &s,
-			       NULL) == SQLITE_OK) {
-		sqlite3_bind_int64(s, 1, p->ctx);
-		sqlite3_bind_int64(s, 2, p->min_ns);
-		sqlite3_bind_int(s, 3, rows);
-		sqlite3_bind_int64(s, 4, span);
-		while (sqlite3_step(s) == SQLITE_ROW) {
-			int b = sqlite3_column_int(s, 0);
-
-			if (b < 0 || b >= rows)
-				continue;
-			p->row[b].lqueued = sqlite3_column_int(s, 2);
-			p->row[b].lbusy = sqlite3_column_int(s, 3);
-			p->row[b].lworkers = sqlite3_column_int(s, 4);
-		}
-	}
-	sqlite3_finalize(s);
 	/* a slice without a sample keeps the numbers in effect before it */
 	for (int i = 1; i < rows; i++) {
 		struct pool_row *r = &p->row[i], *q = &p->row[i - 1];
@@ -167,6 +238,7 @@ static int pool_open(struct view *v)
 		return -1;
 	v->priv = p;
 	p->want = v->rows - 2;
+	pool_forget(p);
 	pool_read(v);
 	return 0;
 }
@@ -229,6 +301,7 @@ static bool pool_key(struct view *v, enum key_action a)
 	next = pool_next(tui_db(v->tui), p->ctx, a == KEY_ACT_RIGHT ? 1 : -1);
 	if (next) {
 		p->ctx = next;
+		pool_forget(p);
 		pool_read(v);
 	}
 	return true;
