@@ -86,11 +86,17 @@ static double last_consumer_ns;
 struct bench_session;
 static int set_tracing(struct bench_session *s, int on);
 
+/* Set by insitu_phase: the submitter emits a bare event after each
+ * weft_run and each task one on its worker, where weft's own events are. */
+static int bare_in_task;
+
 static int work(weft_future_t *self, void *arg)
 {
 	int64_t ns = (int64_t)(intptr_t)arg;
 
 	(void)self;
+	if (bare_in_task)
+		lttng_ust_tracepoint(weft_bench, task_schedule, 1, 2);
 	if (ns)
 		bench_spin_ns(ns);
 	__atomic_add_fetch(&completed, 1, __ATOMIC_RELEASE);
@@ -184,6 +190,8 @@ static double gated_batch(weft_ctx_t *pool, unsigned workers, long n, int64_t sp
 		f = weft_run(pool, work, (void *)(intptr_t)spin_ns, NULL);
 		if (!f)
 			break;
+		if (bare_in_task)
+			lttng_ust_tracepoint(weft_bench, task_schedule, (uint64_t)i, 7);
 		weft_future_release(last);
 		last = f;
 	}
@@ -314,6 +322,66 @@ fail:
 	return -1;
 }
 
+/*
+ * LTTng's floor where weft's events are: a session of bare events only (no
+ * weft event enabled, so the runtime emits none), gated 1 us batches in
+ * which the submitter emits one bare event after each weft_run and each task
+ * one on its worker.  Per task, on - off over 2 is what one bare event costs
+ * at the points where a traced task's two events are, with the same cache
+ * and scheduling as a task's; bare_batch's tight loop is the hot-cache
+ * floor.  Medians of `cycles`; 0 and *ns, or -1.
+ */
+static int set_bare_tracing(struct bench_session *s, int on);
+
+static int insitu_phase(weft_ctx_t *pool, unsigned workers, int cycles, int quick, double *ns)
+{
+	static const char *const events[] = { "weft_bench:*" };
+	double d[BENCH_MAX_CYCLES * 2], cpu[2];
+	struct bench_session s;
+	int c, half, on, drain = quick ? 10 : 40;
+
+	if (bench_session_open(&s, events, 1) < 0)
+		return -1;
+	bare_in_task = 1;
+	for (c = 0; c < cycles; c++) {
+		for (half = 0; half < 2; half++) {
+			on = half ^ (c & 1);
+			if (set_bare_tracing(&s, on) < 0)
+				goto fail;
+			cpu[on] = gated_batch(pool, workers, kinds[KIND_1us].tasks[quick],
+					      kinds[KIND_1us].spin_ns, drain);
+			if (cpu[on] < 0)
+				goto fail;
+		}
+		d[c] = (cpu[1] - cpu[0]) / 2;
+	}
+	bare_in_task = 0;
+	if (set_bare_tracing(&s, 0) < 0)
+		goto fail;
+	bench_session_close(&s);
+	*ns = bench_median(d, (size_t)cycles);
+	return 0;
+fail:
+	bare_in_task = 0;
+	bench_session_close(&s);
+	return -1;
+}
+
+static int set_bare_tracing(struct bench_session *s, int on)
+{
+	if (on ? bench_session_start(s) < 0 : bench_session_stop(s) < 0)
+		return -1;
+	for (int i = 0; i < 2000; i++) {
+		if (!!lttng_ust_tracepoint_enabled(weft_bench, task_schedule) == on)
+			return 0;
+		bench_sleep_ms(1);
+	}
+	fprintf(stderr, "Cannot %s the bare tracepoint: still %s 2 s after %s: session=%s\n",
+		on ? "enable" : "disable", on ? "disabled" : "enabled", on ? "start" : "stop",
+		s->name);
+	return -1;
+}
+
 /* Switches tracing on or off and waits until libweft sees it. */
 static int set_tracing(struct bench_session *s, int on)
 {
@@ -341,6 +409,7 @@ int main(int argc, char **argv)
 	double med[2][KIND_COUNT], medratio[KIND_COUNT];
 	double evpt[KIND_COUNT];
 	struct cost main_cost, step[STEP_COUNT];
+	double insitu_ns = 0;
 	int drain;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	int quick = 0, cycles, c, half, k, on, ret = 1, open = 0;
@@ -404,6 +473,8 @@ int main(int argc, char **argv)
 	if (cost_phase(pool, (unsigned)ncpu, "weft:*", (1u << KIND_COUNT) - 1,
 		       quick ? 1 : COST_CYCLES, quick, &main_cost) < 0)
 		goto out;
+	if (insitu_phase(pool, (unsigned)ncpu, quick ? 1 : COST_CYCLES, quick, &insitu_ns) < 0)
+		goto out;
 	/* The steps, side by side in this run: a session that leaves out
 	 * v2's events gets the v1 stream from the same runtime (weft.h falls
 	 * back to task_new + task_schedule, and an end is folded only into an
@@ -438,6 +509,10 @@ int main(int argc, char **argv)
 	bench_target("cost_in_bare_events_1us", main_cost.per_task_ns[KIND_1us] / main_cost.bare_ns,
 		     "<=", 3.0);
 	bench_print("bare_event_ns", main_cost.bare_ns, 1);
+	/* The same floor measured where weft's events are (insitu_phase). */
+	bench_print("bare_event_in_task_ns", insitu_ns, 1);
+	bench_print("cost_in_in_task_bare_events_1us",
+		    insitu_ns > 0 ? main_cost.per_task_ns[KIND_1us] / insitu_ns : 0, 2);
 	/* The consumer daemon's share of those figures (tracing on). */
 	bench_print("consumer_ns_per_bare_event", main_cost.consumer_bare_ns, 1);
 	bench_print("consumer_ns_per_task_1us", main_cost.consumer_task_ns, 1);

@@ -6,7 +6,7 @@ set(TRACEPOINT_FIGURES discarded_events weft_disabled_ns bare_disabled_ns
     weft_enabled_ns bare_enabled_ns enabled_ratio)
 set(RUNTIME_FIGURES discarded_events tasks_per_s_off tasks_per_s_on ratio_1us
     ratio_50us bare_event_ns events_per_task_1us cost_per_task_ns_1us
-    cost_in_bare_events_1us)
+    cost_in_bare_events_1us bare_event_in_task_ns cost_in_in_task_bare_events_1us)
 
 function(check_bench exe)
   execute_process(COMMAND ${exe} --quick RESULT_VARIABLE rc
