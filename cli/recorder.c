@@ -23,7 +23,10 @@
  * Sessions named weft-<pid>-<time> whose weft process is gone were left by a
  * recorder that was killed: they would record forever.  Destroy them (their
  * final rotation archives the last chunk) and say where their trace is, so
- * that `weft import` can complete that recording.
+ * that `weft import` can complete that recording.  A session whose traced
+ * program still runs is left recording it (destroying it would lose the
+ * rest of that program's events); the first weft to start after the
+ * program exits reaps it.
  */
 static void reap_orphans(const char *cmd)
 {
@@ -36,9 +39,19 @@ static void reap_orphans(const char *cmd)
 		long long t;
 		char tail;
 
+		pid_t traced;
+
 		if (sscanf(sessions[i].name, "weft-%d-%lld%c", &pid, &t, &tail) != 2 || pid <= 0 ||
 		    pid == getpid() || kill(pid, 0) == 0 || errno != ESRCH)
 			continue;
+		traced = rec_session_tracked_alive(sessions[i].name);
+		if (traced) {
+			fprintf(stderr, "weft %s: session %s, left by a weft process that died, "
+					"still records pid %d; it is destroyed once that program "
+					"exits (its trace is in %s)\n",
+				cmd, sessions[i].name, (int)traced, sessions[i].path);
+			continue;
+		}
 		if (rec_session_destroy_orphan(sessions[i].name, err, sizeof err) == 0)
 			fprintf(stderr, "weft %s: destroyed session %s left by a weft process that "
 					"died; its trace is in %s (weft import %s)\n",

@@ -1199,6 +1199,35 @@ void rec_session_destroy(struct rec_session *s)
 	free(s);
 }
 
+pid_t rec_session_tracked_alive(const char *name)
+{
+	struct lttng_process_attr_tracker_handle *th = NULL;
+	const struct lttng_process_attr_values *vals = NULL;
+	enum lttng_tracking_policy pol;
+	unsigned int n = 0;
+	pid_t alive = 0;
+
+	if (lttng_session_get_tracker_handle(name, LTTNG_DOMAIN_UST,
+					     LTTNG_PROCESS_ATTR_VIRTUAL_PROCESS_ID, &th) != LTTNG_OK)
+		return 0;
+	if (lttng_process_attr_tracker_handle_get_tracking_policy(th, &pol) ==
+		    LTTNG_PROCESS_ATTR_TRACKER_HANDLE_STATUS_OK &&
+	    pol == LTTNG_TRACKING_POLICY_INCLUDE_SET &&
+	    lttng_process_attr_tracker_handle_get_inclusion_set(th, &vals) ==
+		    LTTNG_PROCESS_ATTR_TRACKER_HANDLE_STATUS_OK &&
+	    lttng_process_attr_values_get_count(vals, &n) == LTTNG_PROCESS_ATTR_VALUES_STATUS_OK)
+		for (unsigned int i = 0; i < n && !alive; i++) {
+			pid_t p = 0;
+
+			if (lttng_process_attr_values_get_pid_at_index(vals, i, &p) ==
+				    LTTNG_PROCESS_ATTR_VALUES_STATUS_OK &&
+			    p > 0 && (kill(p, 0) == 0 || errno == EPERM))
+				alive = p;
+		}
+	lttng_process_attr_tracker_handle_destroy(th);
+	return alive;
+}
+
 int rec_session_destroy_orphan(const char *name, char *err, size_t errlen)
 {
 	struct lttng_destruction_handle *dh = NULL;

@@ -106,6 +106,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* Zero means "default" for every field. */
 struct rec_opts {
@@ -189,6 +190,10 @@ void rec_session_destroy(struct rec_session *s);
  * recorder that died — and removes its rotation trigger.  Destroying runs the
  * session's final rotation, so its last chunk lands in archives/ too. */
 int rec_session_destroy_orphan(const char *name, char *err, size_t errlen);
+/* A live process the session records (its UST vpid tracker's include set),
+ * 0 if none: a session whose recorder died still records that program, so
+ * it is reaped only once the program is gone too, with nothing lost. */
+pid_t rec_session_tracked_alive(const char *name);
 
 const char *rec_session_name(const struct rec_session *s);
 

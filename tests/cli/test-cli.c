@@ -514,6 +514,23 @@ TEST_IMPL(sigkill_weft_then_import_completes)
 	ASSERT_GT(child, 0);
 	ASSERT_EQ(kill(w, SIGKILL), 0);
 	ASSERT(proc_wait(w, 5000) >= 0);
+	snprintf(pattern, sizeof pattern, "%s/weft-rec.*/weft-%d-*", tmpdir, (int)w);
+	ASSERT_EQ(glob(pattern, 0, NULL, &g), 0);
+	ASSERT_EQ(g.gl_pathc, 1);
+	snprintf(name, sizeof name, "%s", strrchr(g.gl_pathv[0], '/') + 1);
+	/* while the traced program runs, a weft that starts leaves its
+	 * session recording it (reaping it now would lose the rest) */
+	ASSERT_EQ(WEFT(&r, 60, "record", "-o", path_in("early.db"), "--", "true"), 0);
+	if (kill(child, 0) == 0) {
+		char *l[] = { "lttng", "list", name, NULL };
+		struct run_result lr;
+
+		ASSERT(strstr(r.err, name) && strstr(r.err, "still records pid"));
+		ASSERT_EQ(proc_run(l, NULL, 30, &lr), 0);
+		ASSERT_EQ(proc_exit_code(&lr), 0); /* still there */
+		proc_result_free(&lr);
+	}
+	proc_result_free(&r);
 	/* the traced program is unaffected: it finishes its 10000 tasks */
 	for (int i = 0; i < 150 && kill(child, 0) == 0; i++)
 		usleep(100000);
@@ -529,10 +546,6 @@ TEST_IMPL(sigkill_weft_then_import_completes)
 	/* the LTTng session outlives weft; the next weft record destroys it
 	 * (its final rotation archives the last chunk) and says where the
 	 * trace is; importing that directory completes the recording */
-	snprintf(pattern, sizeof pattern, "%s/weft-rec.*/weft-%d-*", tmpdir, (int)w);
-	ASSERT_EQ(glob(pattern, 0, NULL, &g), 0);
-	ASSERT_EQ(g.gl_pathc, 1);
-	snprintf(name, sizeof name, "%s", strrchr(g.gl_pathv[0], '/') + 1);
 	/* the killed recorder could not end its session: "still recording" */
 	ASSERT_EQ(sql_int(db, "SELECT count(*) FROM sessions WHERE end_ns IS NULL"), 1);
 	ASSERT_EQ(WEFT(&r, 60, "record", "-o", path_in("other.db"), "--", "true"), 0);
