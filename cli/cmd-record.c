@@ -227,9 +227,14 @@ static int record_exec(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 
-	if (probe_lib[0]) { /* the probe first, then --preload's library */
-		if (asprintf(&preload_all, "%s%s%s", probe_lib, preload ? ":" : "",
-			     preload ? preload : "") < 0) {
+	if (probe_lib[0]) { /* the probe, lttng-ust's fork wrapper, --preload's library */
+		const char *fork_lib = probe_fork_lib();
+
+		if (!fork_lib)
+			fprintf(stderr, "weft record: liblttng-ust-fork.so not found: a child forked "
+					"without exec is not traced\n");
+		if (asprintf(&preload_all, "%s%s%s%s%s", probe_lib, fork_lib ? ":" : "",
+			     fork_lib ? fork_lib : "", preload ? ":" : "", preload ? preload : "") < 0) {
 			cli_error("record", "Cannot record: out of memory");
 			return EXIT_RECORD_FAILED;
 		}

@@ -91,3 +91,20 @@ int probe_find(const char *name, char *buf, size_t len, char *err, size_t errlen
 		 "%s,%s/../lib", p->name, p->lib, dir, p->name, WEFT_INSTALL_LIBDIR, dir);
 	return -1;
 }
+
+#ifndef WEFT_LTTNG_UST_LIBDIR
+#define WEFT_LTTNG_UST_LIBDIR "/usr/lib/x86_64-linux-gnu"
+#endif
+
+const char *probe_fork_lib(void)
+{
+	static const char *const names[] = { "liblttng-ust-fork.so.1", "liblttng-ust-fork.so" };
+	static char buf[PATH_MAX];
+
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		snprintf(buf, sizeof buf, "%s/%s", WEFT_LTTNG_UST_LIBDIR, names[i]);
+		if (access(buf, R_OK) == 0)
+			return buf;
+	}
+	return NULL;
+}

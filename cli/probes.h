@@ -19,6 +19,11 @@
  * ones). */
 int probe_find(const char *name, char *buf, size_t len, char *err, size_t errlen);
 
+/* lttng-ust's fork wrapper (liblttng-ust-fork.so, in lttng-ust's library
+ * directory), preloaded with a probe so that a child forked without exec
+ * registers as its own process; NULL when it is not there. */
+const char *probe_fork_lib(void);
+
 /* "  uv      libuv ...\n" lines for --help. */
 const char *probe_help(void);
 

@@ -10,6 +10,7 @@ PACKAGES=(
   libsqlite3-dev sqlite3
   libncurses-dev tmux
   libuv1-dev libglib2.0-dev
+  lua5.1 lua-luv
   clang libclang-rt-14-dev
 )
 

@@ -14,7 +14,11 @@
  *   - uv-fs-error: the open and the stat ended with ENOENT (-2); no finding
  *     (the callbacks were handed the errors);
  *   - uv-healthy: every task ended ok, after_work_cb continuations on the
- *     loop with their fs requests as children; no finding.
+ *     loop with their fs requests as children; no finding;
+ *   - uv-fs-poll, uv-timer, uv-async, uv-fs-more, uv-fork: libuv's own calls
+ *     ignored, timers, close callbacks, async sends (coalesced), the rarer
+ *     fs calls, a forked child (each test says what it checks);
+ *   - luv-story.lua under lua5.1 with Debian's lua-luv: a real program.
  * Two more run without a session: the probe does not change what a program
  * prints or returns, and in a process without libuv it says so and stays
  * inert.  Exit 77 (skipped) when LTTng cannot record here, a failure under
@@ -64,17 +68,35 @@ static void prog_path(const char *name, char *buf, size_t len)
 	snprintf(buf, len, "%s/%s", UV_PROGS_DIR, name);
 }
 
-/* Records `name` through the probe into root/NAME.db (path in db). */
-static void record(const char *name, char *db, size_t len)
+/* Records cmd (NULL: the program `name` of this directory) through the
+ * probe into root/NAME.db (path in db), with --all if `all`; the program's
+ * output in out (may be NULL). */
+static void record_cmd(const char *name, char *const cmd[], bool all, char *db, size_t len,
+		       char *out, size_t outlen)
 {
 	char exe[1024];
+	char *args[32];
 	struct run_result r;
-	int rc;
+	int rc, n = 0;
 
 	prog_path(name, exe, sizeof exe);
 	snprintf(db, len, "%s/%s.db", root, name);
 	unlink(db);
-	rc = WEFT(&r, 90, "record", "--probe", "uv", "-o", db, "--", exe);
+	args[n++] = "record";
+	if (all)
+		args[n++] = "--all";
+	args[n++] = "--probe";
+	args[n++] = "uv";
+	args[n++] = "-o";
+	args[n++] = db;
+	args[n++] = "--";
+	if (cmd)
+		for (int i = 0; cmd[i] && n < 30; i++)
+			args[n++] = cmd[i];
+	else
+		args[n++] = exe;
+	args[n] = NULL;
+	rc = weft(&r, 90, args);
 	if (rc != 0)
 		TEST_FAIL_("%s: weft record --probe uv exited %d: %.1500s %.1500s", name, rc, r.out,
 			   r.err);
@@ -83,9 +105,19 @@ static void record(const char *name, char *db, size_t len)
 			   r.out);
 	if (strstr(r.err, "not interposed"))
 		TEST_FAIL_("%s: the probe says libuv was not interposed: %.500s", name, r.err);
+	if (strstr(r.err, "liblttng-ust-fork.so not found"))
+		TEST_FAIL_("%s: weft record did not find lttng-ust's fork wrapper: %.500s", name,
+			   r.err);
 	if (!strstr(r.out, "loss: none"))
 		TEST_FAIL_("%s: LTTng lost events, cannot judge: %.1000s", name, r.out);
+	if (out)
+		snprintf(out, outlen, "%s", r.out);
 	proc_result_free(&r);
+}
+
+static void record(const char *name, char *db, size_t len)
+{
+	record_cmd(name, NULL, false, db, len, NULL, 0);
 }
 
 /* The one integer `sql` yields on db. */
@@ -245,16 +277,168 @@ TEST_IMPL(healthy)
 	return 0;
 }
 
-/* libuv's own uv_fs_stat calls (uv_fs_poll) reach the probe, which traces
- * them and leaves uv_fs_poll working. */
+/* libuv's own calls reach the probe through the PLT: uv_fs_poll's
+ * uv_fs_stat requests and its timer (started, stopped and restarted by
+ * libuv every 20 ms).  The probe passes them through untraced and leaves
+ * uv_fs_poll working; the program's own timer is traced. */
 TEST_IMPL(fs_poll)
 {
 	char db[700];
 
 	record("uv-fs-poll", db, sizeof db);
-	ASSERT_GE(tasks(db, "uv_fs_stat", "t.status = 0"), 2);
-	ASSERT_EQ(tasks(db, "uv_fs_stat", "t.status != 0 OR t.ended_ns IS NULL"), 0);
+	ASSERT_EQ(tasks(db, "uv_fs_stat", "1"), 0);
+	ASSERT_EQ(tasks(db, "uv_timer", "1"), 1);
+	ASSERT_EQ(tasks(db, "uv_timer", "t.status = 0 AND t.started_ns IS NOT NULL"), 1);
+	ASSERT_EQ(q(db, "SELECT count(*) FROM tasks"), 1);
+	no_findings(db);
+	return 0;
+}
+
+/* The loop context's row id in db (exactly one). */
+#define LOOP_CTX "(SELECT id FROM contexts WHERE kind = 1 AND name = 'uv-loop-1')"
+
+/* Timers: each run a task on the loop; a repeating timer's runs (re-armed
+ * by libuv through its own uv_timer_start) are each traced once; a timer
+ * stopped before it fired ends canceled; close callbacks are continuations
+ * on the loop. */
+TEST_IMPL(timer)
+{
+	char db[700];
+
+	record("uv-timer", db, sizeof db);
+	ASSERT_EQ(q(db, "SELECT count(*) FROM contexts WHERE kind = 1"), 1);
+	ASSERT_EQ(tasks(db, "uv_timer", "1"), 8);
+	ASSERT_EQ(tasks(db, "uv_timer", "t.kind = 3 AND t.status = 0 AND t.started_ns IS NOT NULL "
+					"AND t.starts = 1 AND t.ctx = " LOOP_CTX), 7);
+	/* `late`: started and stopped by once's run, never ran */
+	ASSERT_EQ(q(db, "SELECT count(*) FROM tasks t JOIN strings n ON n.id = t.name "
+			"JOIN tasks p ON p.id = t.parent JOIN strings pn ON pn.id = p.name "
+			"WHERE n.s = 'uv_timer' AND t.status = 2 AND t.started_ns IS NULL "
+			"AND pn.s = 'uv_timer'"), 1);
+	ASSERT_EQ(tasks(db, "uv_close cb", "t.kind = 1 AND t.status = 0 AND t.started_ns IS NOT "
+					   "NULL AND t.ctx = " LOOP_CTX), 4);
+	ASSERT_EQ(q(db, "SELECT count(*) FROM tasks"), 12);
 	ASSERT_EQ(q(db, "SELECT count(*) FROM tasks WHERE ended_ns IS NULL"), 0);
+	no_findings(db);
+	return 0;
+}
+
+/* uv_async_send: five sends coalesced by libuv into one callback (said on
+ * it), one from a pool worker: a child of the job, marshaled from the
+ * pool. */
+TEST_IMPL(async)
+{
+	char db[700];
+
+	record("uv-async", db, sizeof db);
+	ASSERT_EQ(tasks(db, "uv_async cb", "t.kind = 1 AND t.status = 0 AND t.started_ns IS NOT NULL "
+					   "AND t.ctx = " LOOP_CTX), 2);
+	ASSERT_EQ(tasks(db, "uv_async cb", "1"), 2);
+	ASSERT_EQ(q(db, "SELECT count(*) FROM annotations a JOIN strings k ON k.id = a.key "
+			"JOIN tasks t ON t.id = a.task JOIN strings n ON n.id = t.name "
+			"WHERE n.s = 'uv_async cb' AND k.s = 'coalesced' "
+			"AND a.value = '5 sends, one callback'"), 1);
+	ASSERT_EQ(q(db, "SELECT count(*) FROM tasks t JOIN strings n ON n.id = t.name "
+			"JOIN tasks p ON p.id = t.parent JOIN strings pn ON pn.id = p.name "
+			"JOIN links l ON l.dst = t.id JOIN contexts f ON f.id = l.from_ctx "
+			"WHERE n.s = 'uv_async cb' AND pn.s = 'uv_queue_work' "
+			"AND f.name = 'uv-threadpool' AND l.ctx = " LOOP_CTX), 1);
+	ASSERT_EQ(q(db, "SELECT count(*) FROM tasks WHERE ended_ns IS NULL"), 0);
+	no_findings(db);
+	return 0;
+}
+
+/* The fs calls beyond the common ones: one task each, chained. */
+TEST_IMPL(fs_more)
+{
+	char db[700];
+
+	record("uv-fs-more", db, sizeof db);
+	ASSERT_EQ(q(db, "SELECT count(*) FROM tasks t JOIN strings n ON n.id = t.name "
+			"WHERE t.kind = 0 AND t.status = 0 AND n.s LIKE 'uv\\_fs\\_%' ESCAPE '\\'"),
+		  18);
+	ASSERT_EQ(q(db, "SELECT count(DISTINCT t.name) FROM tasks t WHERE t.kind = 0"), 18);
+	ASSERT_EQ(tasks(db, "uv_fs_copyfile", "t.status = 0"), 1);
+	ASSERT_EQ(tasks(db, "uv_fs_readdir", "t.status = 0"), 1);
+	ASSERT_EQ(tasks(db, "uv_fs_statfs", "t.status = 0"), 1);
+	/* each call but the first made by the previous one's callback */
+	ASSERT_EQ(q(db, "SELECT count(*) FROM tasks t JOIN tasks p ON p.id = t.parent "
+			"JOIN strings pn ON pn.id = p.name WHERE t.kind = 0 AND p.kind = 1 "
+			"AND pn.s LIKE 'uv\\_fs\\_% cb' ESCAPE '\\'"), 17);
+	no_findings(db);
+	return 0;
+}
+
+/* fork without exec: with lttng-ust's fork wrapper preloaded by --probe,
+ * the child is its own process (recorded with --all), with its own pool
+ * and loop contexts. */
+TEST_IMPL(fork)
+{
+	char db[700];
+
+	record_cmd("uv-fork", NULL, true, db, sizeof db, NULL, 0);
+	ASSERT_EQ(q(db, "SELECT count(*) FROM processes WHERE name = 'uv-fork'"), 2);
+#define PROC_TASKS(name, cond)                                                            \
+	"(SELECT count(*) FROM tasks t JOIN strings n ON n.id = t.name WHERE t.process = p.id " \
+	"AND n.s = '" name "' AND " cond ")"
+	/* the parent: 2 jobs; the child: 3 jobs and a timer run */
+	ASSERT_EQ(q(db, "SELECT count(*) FROM processes p WHERE p.name = 'uv-fork' AND "
+			PROC_TASKS("uv_queue_work", "t.status = 0 AND t.started_ns IS NOT NULL")
+			" = 2 AND " PROC_TASKS("after_work_cb", "t.status = 0") " = 2 AND "
+			PROC_TASKS("uv_timer", "1") " = 0"), 1);
+	ASSERT_EQ(q(db, "SELECT count(*) FROM processes p WHERE p.name = 'uv-fork' AND "
+			PROC_TASKS("uv_queue_work", "t.status = 0 AND t.started_ns IS NOT NULL")
+			" = 3 AND " PROC_TASKS("after_work_cb", "t.status = 0") " = 3 AND "
+			PROC_TASKS("uv_timer", "t.status = 0 AND t.started_ns IS NOT NULL") " = 1"),
+		  1);
+#undef PROC_TASKS
+	/* each has its own pool and loop, and its tasks' contexts are its own */
+	ASSERT_EQ(q(db, "SELECT count(*) FROM contexts c JOIN processes p ON p.id = c.process "
+			"WHERE p.name = 'uv-fork' AND c.name IN ('uv-threadpool', 'uv-loop-1')"), 4);
+	ASSERT_EQ(q(db, "SELECT count(*) FROM tasks t JOIN contexts c ON c.id = t.ctx "
+			"JOIN processes p ON p.id = t.process "
+			"WHERE p.name = 'uv-fork' AND c.process != t.process"), 0);
+	return 0;
+}
+
+/* A real program from Debian's archive: lua5.1 with lua-luv, whose libuv
+ * is opened with dlopen after the probe loaded. */
+TEST_IMPL(luv)
+{
+	char db[700], script[1024], out[4096], sql[512];
+	char *cmd[] = { LUA51, script, NULL };
+	const char *ran;
+	int runs;
+
+	if (!LUA51[0] || access(LUA51, X_OK) != 0)
+		TEST_FAIL_("lua5.1 not found: scripts/deps.sh installs lua5.1 and lua-luv");
+	snprintf(script, sizeof script, "%s/luv-story.lua", UV_SRC_DIR);
+	record_cmd("luv-story", cmd, false, db, sizeof db, out, sizeof out);
+	if (!strstr(out, "luv-story: 4 jobs, 4 failed stats, 3 ticks") ||
+	    !(ran = strstr(out, "async ran ")) || sscanf(ran, "async ran %d", &runs) != 1)
+		TEST_FAIL_("the Lua story did not run as told: [%.500s]", out);
+	/* the jobs on the pool, their after callbacks on the loop */
+	ASSERT_EQ(tasks(db, "uv_queue_work", "t.status = 0 AND t.started_ns IS NOT NULL AND t.ctx = "
+					     "(SELECT id FROM contexts WHERE name = 'uv-threadpool')"),
+		  4);
+	ASSERT_EQ(tasks(db, "after_work_cb", "t.kind = 1 AND t.status = 0 AND t.ctx = " LOOP_CTX), 4);
+	/* each stat failed with ENOENT, was made by an after_work_cb, and its
+	 * callback was handed the error (observed) */
+	ASSERT_EQ(q(db, "SELECT count(*) FROM tasks t JOIN strings n ON n.id = t.name "
+			"JOIN tasks p ON p.id = t.parent JOIN strings pn ON pn.id = p.name "
+			"WHERE n.s = 'uv_fs_stat' AND t.status = 1 AND t.err = -2 "
+			"AND t.observed_ns IS NOT NULL AND pn.s = 'after_work_cb'"), 4);
+	ASSERT_EQ(tasks(db, "uv_fs_stat cb", "t.status = 0 AND t.started_ns IS NOT NULL"), 4);
+	ASSERT_EQ(tasks(db, "uv_timer", "t.status = 0 AND t.started_ns IS NOT NULL"), 3);
+	/* as many async callbacks as the program counted, each sent by a job */
+	snprintf(sql, sizeof sql, "t.status = 0 AND t.started_ns IS NOT NULL AND t.parent IN "
+		 "(SELECT x.id FROM tasks x JOIN strings xn ON xn.id = x.name "
+		 "WHERE xn.s = 'uv_queue_work')");
+	ASSERT_GE(runs, 1);
+	ASSERT_EQ(tasks(db, "uv_async cb", sql), runs);
+	ASSERT_EQ(tasks(db, "uv_async cb", "1"), runs);
+	/* luv closes the timer and the async handle with its own close cb */
+	ASSERT_GE(tasks(db, "uv_close cb", "t.status = 0"), 2);
 	no_findings(db);
 	return 0;
 }
@@ -312,7 +496,8 @@ static void run_plain(const char *exe, bool preload, struct run_result *r)
 TEST_IMPL(same_behaviour)
 {
 	static const char *const progs[] = { "uv-cancel", "uv-fs-error", "uv-healthy",
-					     "uv-fs-poll" };
+					     "uv-fs-poll", "uv-timer", "uv-async", "uv-fs-more",
+					     "uv-fork" };
 
 	for (size_t i = 0; i < sizeof progs / sizeof progs[0]; i++) {
 		struct run_result a, b;
@@ -391,6 +576,11 @@ static const struct test_entry tests[] = {
 	TEST_ENTRY_TIMEOUT(fs_error, 120)
 	TEST_ENTRY_TIMEOUT(healthy, 120)
 	TEST_ENTRY_TIMEOUT(fs_poll, 120)
+	TEST_ENTRY_TIMEOUT(timer, 120)
+	TEST_ENTRY_TIMEOUT(async, 120)
+	TEST_ENTRY_TIMEOUT(fs_more, 120)
+	TEST_ENTRY_TIMEOUT(fork, 120)
+	TEST_ENTRY_TIMEOUT(luv, 120)
 	TEST_ENTRY_TIMEOUT(attach, 120)
 };
 
