@@ -180,9 +180,9 @@ t_help() {
 	keys Escape
 	wait_for "Findings"
 	absent "Keys (weft tui)"
-	keys Tab Tab Tab Tab
+	keys Tab Tab Tab Tab Tab
 	wait_for "Keys (weft tui)"
-	keys BTab BTab
+	keys BTab BTab BTab
 	wait_for "detector"
 	keys Q
 	wait_for "EXITED:0"
