@@ -94,7 +94,8 @@ struct tl {
 	bool dirty;             /* cells must be read again */
 	int64_t want_thread;    /* select this thread once (0: none) */
 	int64_t want_ns;        /* put the cursor on this time once (TL_NONE: none) */
-	char info[512];         /* what is under the cursor */
+	char info[512];         /* what is under the cursor: the task */
+	char info2[512];        /* and the wait or block it is in */
 	int64_t info_task;      /* tasks.id running under the cursor, 0 none */
 	bool info_valid;
 	char err[256];
@@ -256,7 +257,7 @@ static void tl_info(struct view *v)
 
 	t->info_valid = true;
 	t->info_task = 0;
-	t->info[0] = '\0';
+	t->info[0] = t->info2[0] = '\0';
 	if (!r || t->ncols <= 0)
 		return;
 	a = tl_at(t, t->cur);
@@ -277,36 +278,36 @@ static void tl_info(struct view *v)
 				      sqlite3_column_type(s, 5) == SQLITE_NULL ? " (not ended)" : "");
 	}
 	sqlite3_finalize(s);
-	if (n >= sizeof t->info)
-		return;
+	if (!t->info_task)
+		snprintf(t->info + n, sizeof t->info - n, "no task running");
+	n = 0;
 	s = tl_step(db, "SELECT w.begin_ns, coalesce(w.end_ns, ?3), w.mode, a.task, n.s, w.timed_out, "
 		    "w.end_ns FROM waits w LEFT JOIN tasks a ON a.id = w.awaited "
 		    "LEFT JOIN strings n ON n.id = a.name WHERE w.thread = ?1 AND w.begin_ns < ?2 "
 		    "ORDER BY w.begin_ns DESC LIMIT 1", r->id, b, t->hi);
 	if (s && sqlite3_column_int(s, 2) == WEFT_WAIT_BLOCK &&
 	    (sqlite3_column_int64(s, 0) >= a || sqlite3_column_int64(s, 1) > a))
-		n += (size_t)snprintf(t->info + n, sizeof t->info - n, "%swaiting %s for task %lld %s%s",
-				      t->info_task ? ", " : "",
+		n += (size_t)snprintf(t->info2 + n, sizeof t->info2 - n, "waiting %s for task %lld %s%s",
 				      draw_duration(d, sizeof d, sqlite3_column_int64(s, 1) -
 								 sqlite3_column_int64(s, 0)),
 				      (long long)sqlite3_column_int64(s, 3), tl_str(s, 4),
 				      sqlite3_column_int(s, 5) ? " (timed out)"
 				      : sqlite3_column_type(s, 6) == SQLITE_NULL ? " (still waiting)" : "");
 	sqlite3_finalize(s);
-	if (n >= sizeof t->info)
+	if (n >= sizeof t->info2)
 		return;
 	s = tl_step(db, "SELECT b.begin_ns, coalesce(b.end_ns, ?3), r.s FROM blocks b "
 		    "LEFT JOIN strings r ON r.id = b.reason WHERE b.thread = ?1 AND b.begin_ns < ?2 "
 		    "ORDER BY b.begin_ns DESC LIMIT 1", r->id, b, t->hi);
 	if (s && (sqlite3_column_int64(s, 0) >= a || sqlite3_column_int64(s, 1) > a))
-		n += (size_t)snprintf(t->info + n, sizeof t->info - n, "%sblocked %s in %s",
-				      n && t->info[n - 1] != ' ' ? ", " : "",
+		n += (size_t)snprintf(t->info2 + n, sizeof t->info2 - n, "%sblocked %s in %s",
+				      n ? ", " : "",
 				      draw_duration(d, sizeof d, sqlite3_column_int64(s, 1) -
 								 sqlite3_column_int64(s, 0)),
 				      tl_str(s, 2));
 	sqlite3_finalize(s);
-	if (n < sizeof t->info && t->info[n - 1] == ' ')
-		snprintf(t->info + n, sizeof t->info - n, "idle");
+	if (n == 0)
+		snprintf(t->info2, sizeof t->info2, t->info_task ? "running" : "idle");
 }
 
 /* Selects the row of thread `want` (rows are in thread order). */
@@ -426,7 +427,7 @@ static int tl_open(struct view *v)
 	t->p.where = "1";
 	t->p.bind = tl_bind;
 	t->p.bind_arg = t;
-	pager_load(&t->p, v->rows - 3);
+	pager_load(&t->p, v->rows - 4);
 	if (t->want_thread)
 		tl_select_thread(t, t->want_thread);
 	t->dirty = true;
@@ -489,7 +490,7 @@ static void tl_draw(struct view *v, int y, int rows, int cols)
 	struct tl *t = v->priv;
 	int64_t bw;
 	char a[32], b[32], sp[32], w[32];
-	int x, nrows = rows - 3;
+	int x, nrows = rows - 4;
 
 	if (t->p.limit != nrows) {
 		pager_load(&t->p, nrows);
@@ -537,8 +538,9 @@ static void tl_draw(struct view *v, int y, int rows, int cols)
 			  t->p.err[0] ? t->p.err : "(no threads in this store)", (size_t)-1);
 	for (int i = 0; i < t->p.n && i < nrows; i++)
 		tl_draw_row(t, i, y + 2 + i, cols);
-	draw_text(y + rows - 1, 0, cols, t->err[0] ? ROLE_FINDING_ERROR : ROLE_HEADER,
+	draw_text(y + rows - 2, 0, cols, t->err[0] ? ROLE_FINDING_ERROR : ROLE_HEADER,
 		  t->err[0] ? t->err : t->info, (size_t)-1);
+	draw_text(y + rows - 1, 0, cols, ROLE_NORMAL, t->info2, (size_t)-1);
 }
 
 /* Moves the window by `by` ns (clamped); true if it moved. */
@@ -625,7 +627,7 @@ static bool tl_click(struct view *v, int y, int x)
 	struct tl *t = v->priv;
 	int i = y - 2;
 
-	if (i < 0 || i >= t->p.n || i >= v->rows - 3)
+	if (i < 0 || i >= t->p.n || i >= v->rows - 4)
 		return false;
 	t->p.sel = i;
 	if (x >= TL_LABEL && x - TL_LABEL < t->ncols)
