@@ -9,9 +9,9 @@
  * its meaning in monochrome and on a terminal that is not UTF-8.
  *
  * + / - zoom around the cursor, h / l move the cursor in time (panning at
- * the edges), < / > pan half a screen, 0 shows the whole trace; the line
- * under the rows names what is under the cursor, and Enter opens the task
- * detail of the task that runs there.  Opened from a finding (t) or a task
+ * the edges), < / > pan half a screen, 0 shows the whole trace; the two
+ * lines under the rows name what is under the cursor (the task running
+ * there; the wait or block it is in), and Enter opens that task's detail.  Opened from a finding (t) or a task
  * detail (t) it starts at that time range with that thread selected
  * (view.h: TIMELINE_AT_*).
  *
