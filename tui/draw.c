@@ -119,3 +119,35 @@ const char *draw_duration(char *buf, size_t len, long long ns)
 		snprintf(buf, len, "%.2fs", (double)ns / 1e9);
 	return buf;
 }
+
+const char *draw_time(char *buf, size_t len, long long ns, long long res_ns)
+{
+	long long r = 100000000;
+	int dec = 1;
+
+	while (dec < 9 && r > res_ns && r > 1) {
+		r /= 10;
+		dec++;
+	}
+	snprintf(buf, len, "%s%.*fs", ns < 0 ? "-" : "", dec,
+		 (double)(ns < 0 ? -ns : ns) / 1e9);
+	return buf;
+}
+
+void draw_glyphs(int y, int x, int n, enum term_role r, const char *utf8, char ascii)
+{
+	char buf[1024];
+	size_t gl = utf8 ? strlen(utf8) : 0, used = 0;
+
+	if (n <= 0)
+		return;
+	if (!term_utf8() || gl == 0 || gl > 4) {
+		draw_fill(y, x, n, r, ascii);
+		return;
+	}
+	for (int i = 0; i < n && used + gl < sizeof buf; i++) {
+		memcpy(buf + used, utf8, gl);
+		used += gl;
+	}
+	draw_text(y, x, n, r, buf, used);
+}

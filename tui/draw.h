@@ -23,5 +23,12 @@ int draw_fmt(int y, int x, int width, enum term_role r, const char *fmt, ...)
 void draw_fill(int y, int x, int width, enum term_role r, char c);
 /* Formats a duration in ns as "12.3ms" (ns < 0: "-"). */
 const char *draw_duration(char *buf, size_t len, long long ns);
+/* Formats a time in ns since the session's start as seconds ("1.250s"),
+ * with as many decimals as a resolution of res_ns needs (1..9). */
+const char *draw_time(char *buf, size_t len, long long ns, long long res_ns);
+/* Draws n copies of one glyph at (y, x) in role r: `utf8` (one character of
+ * our own, e.g. a block element) on a UTF-8 terminal, else the printable
+ * ASCII `ascii`, so a timeline keeps distinct shapes on any terminal. */
+void draw_glyphs(int y, int x, int n, enum term_role r, const char *utf8, char ascii);
 
 #endif

@@ -40,6 +40,16 @@ const struct key_binding keys_table[] = {
 	{ 'f', "f", KEY_ACT_STATE },
 	{ ' ', "Space", KEY_ACT_PAUSE },
 	{ CTRL('l'), "^L", KEY_ACT_REDRAW },
+	{ '+', "+", KEY_ACT_ZOOM_IN },
+	{ 'z', "z", KEY_ACT_ZOOM_IN },
+	{ '-', "-", KEY_ACT_ZOOM_OUT },
+	{ 'Z', "Z", KEY_ACT_ZOOM_OUT },
+	{ '0', "0", KEY_ACT_ZOOM_ALL },
+	{ '<', "<", KEY_ACT_PAN_LEFT },
+	{ 'H', "H", KEY_ACT_PAN_LEFT },
+	{ '>', ">", KEY_ACT_PAN_RIGHT },
+	{ 'L', "L", KEY_ACT_PAN_RIGHT },
+	{ 't', "t", KEY_ACT_TIMELINE },
 };
 const size_t keys_count = sizeof keys_table / sizeof keys_table[0];
 

@@ -21,7 +21,7 @@
 static volatile sig_atomic_t term_active;
 static volatile sig_atomic_t term_quit_sig;
 static volatile sig_atomic_t term_winch;
-static bool term_colour, term_is_utf8;
+static bool term_colour, term_is_utf8, term_mouse_enabled;
 
 static const struct {
 	short fg, bg;
@@ -68,6 +68,19 @@ static void term_handle(int sig, void (*fn)(int))
 	sigaction(sig, &sa, NULL); /* no SA_RESTART: getch() returns at once */
 }
 
+#define TERM_MOUSE_MASK \
+	(BUTTON1_CLICKED | BUTTON1_DOUBLE_CLICKED | BUTTON4_PRESSED | BUTTON5_PRESSED)
+
+static void term_mouse_init(void)
+{
+	const char *m = getenv("WEFT_TUI_MOUSE");
+
+	term_mouse_enabled = false;
+	if (m && (strcmp(m, "0") == 0 || strcmp(m, "off") == 0 || strcmp(m, "no") == 0))
+		return;
+	term_mouse_enabled = mousemask(TERM_MOUSE_MASK, NULL) != 0;
+}
+
 int term_init(void)
 {
 	const char *nc = getenv("NO_COLOR");
@@ -90,6 +103,7 @@ int term_init(void)
 	keypad(stdscr, TRUE);
 	set_escdelay(25);
 	curs_set(0);
+	term_mouse_init();
 	term_colour = has_colors() && !(nc && nc[0]);
 	if (term_colour && start_color() == OK) {
 		use_default_colors();
@@ -130,4 +144,30 @@ bool term_poll_resize(void)
 int term_quit_signal(void)
 {
 	return term_quit_sig;
+}
+
+bool term_mouse_on(void)
+{
+	return term_mouse_enabled;
+}
+
+bool term_mouse_read(struct term_mouse *m)
+{
+	MEVENT ev;
+
+	if (!term_mouse_enabled || getmouse(&ev) != OK)
+		return false;
+	m->y = ev.y;
+	m->x = ev.x;
+	if (ev.bstate & BUTTON1_DOUBLE_CLICKED)
+		m->kind = TERM_MOUSE_DOUBLE;
+	else if (ev.bstate & BUTTON1_CLICKED)
+		m->kind = TERM_MOUSE_CLICK;
+	else if (ev.bstate & BUTTON4_PRESSED)
+		m->kind = TERM_MOUSE_WHEEL_UP;
+	else if (ev.bstate & BUTTON5_PRESSED)
+		m->kind = TERM_MOUSE_WHEEL_DOWN;
+	else
+		return false;
+	return true;
 }

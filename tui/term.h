@@ -48,4 +48,18 @@ bool term_poll_resize(void);
 /* The signal (SIGINT/SIGTERM) that asked to quit, 0 if none. */
 int term_quit_signal(void);
 
+/* The mouse, where the terminal has one (curses mousemask): clicks and the
+ * wheel arrive as KEY_MOUSE from getch().  WEFT_TUI_MOUSE=0 leaves the
+ * mouse to the terminal (its own selection); a terminal without one simply
+ * never sends KEY_MOUSE, and every key works the same either way. */
+enum term_mouse_kind { TERM_MOUSE_CLICK, TERM_MOUSE_DOUBLE, TERM_MOUSE_WHEEL_UP, TERM_MOUSE_WHEEL_DOWN };
+struct term_mouse {
+	enum term_mouse_kind kind;
+	int y, x; /* screen cell */
+};
+/* True if mouse events were asked for and the terminal accepted. */
+bool term_mouse_on(void);
+/* After getch() returned KEY_MOUSE: the event, false if it is none of ours. */
+bool term_mouse_read(struct term_mouse *m);
+
 #endif

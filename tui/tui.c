@@ -5,7 +5,10 @@
  * unless paused (Space), it asks the current view to re-read the store, so
  * a store that is being written shows its new rows (live follow).  The
  * screen: the tabs on the first line, the view, and a status line that
- * always shows loss when the store reports any.  A top view reads the store
+ * always shows loss when the store reports any.  The mouse, where there is
+ * one (term.h): the wheel scrolls (UP / DOWN), a click on a tab opens it, a
+ * click in a view goes to its click op, a double click is a click and Enter.
+ * A top view reads the store
  * only when it is first shown, so the first screen costs one view's queries.
  *
  * Measuring: with WEFT_TUI_FRAME_LOG=PATH (a file or a FIFO; opened
@@ -53,6 +56,7 @@ struct tui {
 	int frame_fd;      /* WEFT_TUI_FRAME_LOG, -1 if unset */
 	unsigned long keys; /* keys read so far */
 	int64_t loss_events, loss_packets;
+	int tab_x[TUI_NTOPS + TUI_STACK_MAX + 1]; /* tabs' first columns, as drawn */
 };
 
 struct store *tui_store(struct tui *t)
@@ -191,9 +195,12 @@ static void tui_draw(struct tui *t, struct view *v)
 	int x = 0;
 
 	erase();
+	for (size_t i = 0; i < TUI_NTOPS + TUI_STACK_MAX + 1; i++)
+		t->tab_x[i] = COLS;
 	for (size_t i = 0; i < TUI_NTOPS && x < COLS; i++) {
 		char tab[64];
 
+		t->tab_x[i] = x;
 		snprintf(tab, sizeof tab, " %s ", tui_tops[i]->name);
 		x += draw_text(0, x, COLS - x, i == t->top ? ROLE_TAB_ACTIVE : ROLE_TAB, tab,
 			       (size_t)-1);
@@ -201,10 +208,12 @@ static void tui_draw(struct tui *t, struct view *v)
 	for (size_t i = 0; i < t->depth && x < COLS; i++) {
 		char tab[64];
 
+		t->tab_x[TUI_NTOPS + i] = x;
 		snprintf(tab, sizeof tab, " > %s ", t->stack[i]->ops->name);
 		x += draw_text(0, x, COLS - x,
 			       i + 1 == t->depth ? ROLE_TAB_ACTIVE : ROLE_TAB, tab, (size_t)-1);
 	}
+	t->tab_x[TUI_NTOPS + t->depth] = x;
 	if (x < COLS)
 		draw_text(0, x, COLS - x, ROLE_TAB, "", 0);
 	v->rows = LINES > 2 ? LINES - 2 : 1;
@@ -266,12 +275,12 @@ static long tui_ms(void)
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
-static void tui_key(struct tui *t, struct view *v, int ch)
+/* An action on the current view (open: the main loop opened it). */
+static void tui_action(struct tui *t, enum key_action a)
 {
-	enum key_action a = keys_action(ch);
+	struct view *v = tui_current(t);
 
-	t->msg[0] = '\0';
-	if (a == KEY_ACT_NONE)
+	if (!v || a == KEY_ACT_NONE)
 		return;
 	if (v->ops->key && v->ops->key(v, a))
 		return;
@@ -302,6 +311,57 @@ static void tui_key(struct tui *t, struct view *v, int ch)
 		clearok(curscr, TRUE);
 		break;
 	default:
+		break;
+	}
+}
+
+static void tui_key(struct tui *t, int ch)
+{
+	t->msg[0] = '\0';
+	tui_action(t, keys_action(ch));
+}
+
+/* A click on the tab line: a top view's tab opens it, a stacked view's tab
+ * closes the views above it. */
+static void tui_click_tab(struct tui *t, int x)
+{
+	for (size_t i = 0; i < TUI_NTOPS + t->depth; i++) {
+		if (x < t->tab_x[i] || x >= t->tab_x[i + 1])
+			continue;
+		if (i < TUI_NTOPS) {
+			tui_pop_all(t);
+			t->top = i;
+			if (t->tops[i] && t->tops[i]->ops->reload)
+				t->tops[i]->ops->reload(t->tops[i]);
+		} else {
+			while (t->depth > i - TUI_NTOPS + 1)
+				tui_close(t->stack[--t->depth]);
+		}
+		return;
+	}
+}
+
+static void tui_mouse(struct tui *t)
+{
+	struct term_mouse m;
+	struct view *v = tui_current(t);
+
+	if (!v || !term_mouse_read(&m))
+		return;
+	t->msg[0] = '\0';
+	switch (m.kind) {
+	case TERM_MOUSE_WHEEL_UP:
+	case TERM_MOUSE_WHEEL_DOWN:
+		for (int i = 0; i < 3; i++)
+			tui_action(t, m.kind == TERM_MOUSE_WHEEL_UP ? KEY_ACT_UP : KEY_ACT_DOWN);
+		break;
+	case TERM_MOUSE_CLICK:
+	case TERM_MOUSE_DOUBLE:
+		if (m.y == 0)
+			tui_click_tab(t, m.x);
+		else if (m.y <= v->rows && v->ops->click && v->ops->click(v, m.y - 1, m.x) &&
+			 m.kind == TERM_MOUSE_DOUBLE)
+			tui_action(t, KEY_ACT_ENTER);
 		break;
 	}
 }
@@ -389,9 +449,12 @@ int tui_main(const char *path, const char *view, char *err, size_t errlen)
 		}
 		tui_draw(&t, v);
 		ch = getch();
-		if (ch != ERR && ch != KEY_RESIZE) {
+		if (ch == KEY_MOUSE) {
 			t.keys++;
-			tui_key(&t, v, ch);
+			tui_mouse(&t);
+		} else if (ch != ERR && ch != KEY_RESIZE) {
+			t.keys++;
+			tui_key(&t, ch);
 		}
 	}
 	rc = 0;

@@ -2,9 +2,12 @@
  * The task detail view: a task's stitched chain (chain_get) as a logical
  * async stack across threads, root first, hop by hop with the thread, the
  * context, the queue wait, the marshal and the waits of each hop; its blame
- * bar (blame_get); its error and whether anyone observed it; and what it
- * caused (chain_caused).  The lines are rebuilt while the task is not ended
- * (live follow) and scroll with the usual keys.
+ * bar (blame_get); its error and whether anyone observed it; its
+ * cancellation token's history (when the token was made, the parents it is
+ * linked to, each cancel request with who made it, and whether and when
+ * this task noticed); and what it caused (chain_caused).  The lines are
+ * rebuilt while the task is not ended (live follow) and scroll with the
+ * usual keys; t opens the timeline at the task's life on its thread.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -19,6 +22,8 @@
 
 #define DETAIL_LINES 1024
 #define DETAIL_TEXT 400
+#define DETAIL_TOKENS 16   /* a token and the ancestors listed with it */
+#define DETAIL_CANCELS 4   /* cancel requests listed per token */
 
 static const char *const detail_status[] = {
 #define X(up, low, doc) #low,
@@ -108,6 +113,171 @@ static void detail_hop(struct detail *d, const struct chain_hop *h, size_t i)
 		dl(d, ROLE_DIM, "    ... %zu more waits", t->nwaits_total - t->nwaits);
 }
 
+static sqlite3_stmt *detail_q(struct view *v, const char *sql, int64_t a, int64_t b)
+{
+	sqlite3_stmt *s = NULL;
+
+	if (sqlite3_prepare_v2(tui_db(v->tui), sql, -1, &s, NULL) != SQLITE_OK)
+		return NULL;
+	sqlite3_bind_int64(s, 1, a);
+	sqlite3_bind_int64(s, 2, b);
+	return s;
+}
+
+static const char *detail_col(sqlite3_stmt *s, int c, const char *none)
+{
+	const char *r = (const char *)sqlite3_column_text(s, c);
+
+	return r ? r : none;
+}
+
+/* A token's name as shown: 'name', or (unnamed). */
+static const char *detail_tname(sqlite3_stmt *s, int c, char *buf, size_t len)
+{
+	const char *n = (const char *)sqlite3_column_text(s, c);
+
+	if (n)
+		snprintf(buf, len, "'%s'", n);
+	else
+		snprintf(buf, len, "(unnamed)");
+	return buf;
+}
+
+/* Who asked: the thread of a cancel request and the task running on it then
+ * (the last task started there before it, if it had not ended). */
+static void detail_requester(struct view *v, int64_t thread, int64_t ts, char *buf, size_t len)
+{
+	sqlite3_stmt *s = detail_q(v, "SELECT th.tid, t.task, n.s, coalesce(t.ended_ns, ?2) >= ?2 "
+				   "FROM threads th LEFT JOIN tasks t ON t.id = (SELECT x.id FROM tasks x "
+				   "WHERE x.started_thread = th.id AND x.started_ns <= ?2 "
+				   "ORDER BY x.started_ns DESC LIMIT 1) "
+				   "LEFT JOIN strings n ON n.id = t.name WHERE th.id = ?1", thread, ts);
+
+	snprintf(buf, len, "an unknown thread");
+	if (s && sqlite3_step(s) == SQLITE_ROW) {
+		if (sqlite3_column_type(s, 1) != SQLITE_NULL && sqlite3_column_int(s, 3))
+			snprintf(buf, len, "thread %lld in task %lld %s", (long long)sqlite3_column_int64(s, 0),
+				 (long long)sqlite3_column_int64(s, 1), detail_col(s, 2, "?"));
+		else
+			snprintf(buf, len, "thread %lld (no task)",
+				 (long long)sqlite3_column_int64(s, 0));
+	}
+	sqlite3_finalize(s);
+}
+
+/* The task's cancellation token: made when, linked to which parents (a
+ * cancel of any ancestor cancels it), each request and who made it, and
+ * whether this task observed it.  A task without a token whose parent has
+ * one is the cancel-not-propagated shape: said so. */
+static void detail_token(struct view *v, struct detail *d)
+{
+	sqlite3_stmt *s;
+	int64_t tok[DETAIL_TOKENS], req_ns = CHAIN_NONE, ended = CHAIN_NONE, parent = 0;
+	int depth[DETAIL_TOKENS], ntok = 0, status = -1;
+	char tb[32], tb2[32], who[300], nm[300];
+
+	s = detail_q(v, "SELECT token, parent, status, ended_ns FROM tasks WHERE id = ?1", v->arg, 0);
+	if (s && sqlite3_step(s) == SQLITE_ROW) {
+		if (sqlite3_column_type(s, 0) != SQLITE_NULL) {
+			tok[0] = sqlite3_column_int64(s, 0);
+			depth[0] = 0;
+			ntok = 1;
+		}
+		parent = sqlite3_column_int64(s, 1);
+		status = sqlite3_column_type(s, 2) == SQLITE_NULL ? -1 : sqlite3_column_int(s, 2);
+		if (sqlite3_column_type(s, 3) != SQLITE_NULL)
+			ended = sqlite3_column_int64(s, 3);
+	}
+	sqlite3_finalize(s);
+	if (ntok == 0) {
+		s = detail_q(v, "SELECT p.task, n.s, tk.token, tk.name FROM tasks p JOIN tokens tk ON "
+			     "tk.id = p.token LEFT JOIN strings n ON n.id = p.name WHERE p.id = ?1",
+			     parent, 0);
+		if (parent && s && sqlite3_step(s) == SQLITE_ROW)
+			dl(d, ROLE_FINDING_WARNING, "Cancellation: no token, though its parent task %lld "
+			   "%s carries token %lld %s: cancelling that does not reach this task",
+			   (long long)sqlite3_column_int64(s, 0), detail_col(s, 1, "?"),
+			   (long long)sqlite3_column_int64(s, 2), detail_tname(s, 3, nm, sizeof nm));
+		sqlite3_finalize(s);
+		return;
+	}
+	/* the token and its ancestors, breadth first, each once */
+	for (int i = 0; i < ntok && ntok < DETAIL_TOKENS; i++) {
+		s = detail_q(v, "SELECT parent FROM token_parents WHERE token = ?1 ORDER BY ord", tok[i], 0);
+		while (s && sqlite3_step(s) == SQLITE_ROW && ntok < DETAIL_TOKENS) {
+			int64_t p = sqlite3_column_int64(s, 0);
+			bool seen = false;
+
+			for (int j = 0; j < ntok; j++)
+				seen = seen || tok[j] == p;
+			if (!seen) {
+				depth[ntok] = depth[i] + 1;
+				tok[ntok++] = p;
+			}
+		}
+		sqlite3_finalize(s);
+	}
+	for (int i = 0; i < ntok; i++) {
+		s = detail_q(v, "SELECT token, name, created_ns FROM tokens WHERE id = ?1", tok[i], 0);
+		if (s && sqlite3_step(s) == SQLITE_ROW) {
+			const char *when = sqlite3_column_type(s, 2) == SQLITE_NULL ? "before the trace"
+				: draw_time(tb, sizeof tb, sqlite3_column_int64(s, 2), 1000);
+
+			if (i == 0)
+				dl(d, ROLE_HEADER, "Cancellation: token %lld %s, created %s",
+				   (long long)sqlite3_column_int64(s, 0), detail_tname(s, 1, nm, sizeof nm), when);
+			else
+				dl(d, ROLE_NORMAL, "  %*slinked to parent token %lld %s, created %s",
+				   2 * (depth[i] - 1), "", (long long)sqlite3_column_int64(s, 0),
+				   detail_tname(s, 1, nm, sizeof nm), when);
+		}
+		sqlite3_finalize(s);
+		s = detail_q(v, "SELECT c.ts_ns, c.thread, r.s FROM cancellations c LEFT JOIN strings r "
+			     "ON r.id = c.reason WHERE c.token = ?1 ORDER BY c.ts_ns LIMIT ?2", tok[i],
+			     DETAIL_CANCELS);
+		while (s && sqlite3_step(s) == SQLITE_ROW) {
+			int64_t ts = sqlite3_column_int64(s, 0);
+
+			if (req_ns == CHAIN_NONE || ts < req_ns)
+				req_ns = ts;
+			detail_requester(v, sqlite3_column_int64(s, 1), ts, who, sizeof who);
+			dl(d, ROLE_FINDING_WARNING, "  %*scancel requested %s%s by %s: \"%s\"", 2 * depth[i], "",
+			   draw_time(tb, sizeof tb, ts, 1000), i ? " (on this parent)" : "", who,
+			   detail_col(s, 2, "no reason given"));
+		}
+		sqlite3_finalize(s);
+	}
+	if (ntok == DETAIL_TOKENS)
+		dl(d, ROLE_DIM, "  ... more ancestor tokens not listed");
+	if (req_ns == CHAIN_NONE) {
+		dl(d, ROLE_NORMAL, "  no cancellation requested");
+		return;
+	}
+	s = detail_q(v, "SELECT co.ts_ns, tk.token FROM cancel_observations co JOIN tokens tk ON "
+		     "tk.id = co.token WHERE co.task = ?1 ORDER BY co.ts_ns LIMIT 1", v->arg, 0);
+	if (s && sqlite3_step(s) == SQLITE_ROW) {
+		int64_t ts = sqlite3_column_int64(s, 0);
+
+		dl(d, ROLE_FINDING_INFO, "  observed by this task at %s (token %lld), %s after the "
+		   "request%s%s", draw_time(tb, sizeof tb, ts, 1000),
+		   (long long)sqlite3_column_int64(s, 1), draw_duration(tb2, sizeof tb2, ts - req_ns),
+		   status >= 0 ? "; it ended " : "", status >= 0 ? DETAIL_NAME(detail_status, status) : "");
+	} else if (ended != CHAIN_NONE && ended < req_ns) {
+		dl(d, ROLE_NORMAL, "  the task had ended (%s) before the request",
+		   DETAIL_NAME(detail_status, status));
+	} else if (status == WEFT_STATUS_CANCELED) {
+		dl(d, ROLE_FINDING_INFO, "  never observed by a check, but it ended canceled %s after "
+		   "the request", draw_duration(tb2, sizeof tb2, ended - req_ns));
+	} else if (ended != CHAIN_NONE) {
+		dl(d, ROLE_FINDING_ERROR, "  NOT observed by this task: it ended %s %s after the request",
+		   DETAIL_NAME(detail_status, status), draw_duration(tb2, sizeof tb2, ended - req_ns));
+	} else {
+		dl(d, ROLE_FINDING_ERROR, "  NOT observed by this task, which had not ended when the "
+		   "trace stopped");
+	}
+	sqlite3_finalize(s);
+}
+
 static void detail_read(struct view *v)
 {
 	struct detail *d = v->priv;
@@ -154,6 +324,7 @@ static void detail_read(struct view *v)
 		}
 		sqlite3_finalize(s);
 	}
+	detail_token(v, d);
 	dl(d, ROLE_HEADER, "Async stack: %zu hop%s, root first%s%s", c.nhops, c.nhops == 1 ? "" : "s",
 	   c.truncated ? " (cut at depth bound)" : "", c.cycle ? " (cycle)" : "");
 	for (size_t i = 0; i < c.nhops; i++)
@@ -263,6 +434,9 @@ static bool detail_key(struct view *v, enum key_action a)
 	case KEY_ACT_PAGE_UP: d->scroll -= page; break;
 	case KEY_ACT_TOP: d->scroll = 0; break;
 	case KEY_ACT_BOTTOM: d->scroll = d->n - page; break;
+	case KEY_ACT_TIMELINE:
+		tui_push(v->tui, &view_timeline_ops, TIMELINE_AT_TASK(v->arg));
+		return true;
 	default: return false;
 	}
 	if (d->scroll > max)

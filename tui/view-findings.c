@@ -1,7 +1,8 @@
 /*
  * The findings view: the detectors' findings, most severe first, through
  * the keyset pager; Enter opens the task detail (its chain) of the task a
- * finding is about.
+ * finding is about, t the timeline at the finding's time range with its
+ * thread selected.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -89,9 +90,25 @@ static bool fv_key(struct view *v, enum key_action a)
 		else
 			tui_push(v->tui, &view_detail_ops, sqlite3_value_int64(r->c[3]));
 		return true;
+	case KEY_ACT_TIMELINE:
+		r = pager_selected(p);
+		if (r)
+			tui_push(v->tui, &view_timeline_ops, TIMELINE_AT_FINDING(r->id));
+		return true;
 	default:
 		return false;
 	}
+}
+
+static bool fv_click(struct view *v, int y, int x)
+{
+	struct pager *p = v->priv;
+
+	(void)x;
+	if (y < 1 || y - 1 >= p->n)
+		return false;
+	p->sel = y - 1;
+	return true;
 }
 
 static void fv_refresh(struct view *v)
@@ -108,4 +125,5 @@ const struct view_ops view_findings_ops = {
 	.draw = fv_draw,
 	.key = fv_key,
 	.reload = fv_refresh,
+	.click = fv_click,
 };

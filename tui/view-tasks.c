@@ -244,6 +244,17 @@ static bool tasks_key(struct view *v, enum key_action a)
 	return true;
 }
 
+static bool tasks_click(struct view *v, int y, int x)
+{
+	struct tasks *t = v->priv;
+
+	(void)x;
+	if (y < 2 || y - 2 >= t->p.n)
+		return false;
+	t->p.sel = y - 2;
+	return true;
+}
+
 static void tasks_refresh(struct view *v)
 {
 	struct tasks *t = v->priv;
@@ -258,4 +269,5 @@ const struct view_ops view_tasks_ops = {
 	.draw = tasks_draw,
 	.key = tasks_key,
 	.reload = tasks_refresh,
+	.click = tasks_click,
 };

@@ -29,6 +29,10 @@ struct view_ops {
 	bool (*key)(struct view *v, enum key_action a);
 	/* Re-reads from the store (live follow); NULL if the view is static. */
 	void (*reload)(struct view *v);
+	/* A mouse click at (y, x), y counted from the view's first row (its
+	 * draw's y); true if the view used it.  NULL: the view ignores the
+	 * mouse (the wheel still scrolls it with UP / DOWN). */
+	bool (*click)(struct view *v, int y, int x);
 };
 
 struct view {
@@ -40,11 +44,16 @@ struct view {
 };
 
 /* The top views, in Tab order. */
-#define TUI_VIEW_LIST(X) X(overview) X(tasks) X(findings) X(pool) X(help)
+#define TUI_VIEW_LIST(X) X(overview) X(tasks) X(findings) X(pool) X(timeline) X(help)
 #define TUI__X_VIEW(name) extern const struct view_ops view_##name##_ops;
 TUI_VIEW_LIST(TUI__X_VIEW)
 /* Opened from other views with tui_push(.., tasks.id). */
 extern const struct view_ops view_detail_ops;
+/* The timeline opened at a place: arg tasks.id (> 0) shows that task's life
+ * on the thread it ran on, -findings.id (< 0) the finding's time range on
+ * its thread; 0 is the whole trace (the Tab view). */
+#define TIMELINE_AT_TASK(id) ((int64_t)(id))
+#define TIMELINE_AT_FINDING(id) (-(int64_t)(id))
 
 struct store *tui_store(struct tui *t);
 sqlite3 *tui_db(struct tui *t);

@@ -15,7 +15,8 @@ SOCK="$SOCK_BASE-0"
 TMP=$(mktemp -d /tmp/weft-tui-test.XXXXXX)
 N=0 FAILED=0 CUR_FAIL=0
 SCENARIOS=(overview tasks_sort_filter paging findings_to_chain help hostile_names live_follow
-	record_live record_tui attach_tui pool loss_on_every_view resize no_color no_args_and_help start_view quit_restores)
+	record_live record_tui attach_tui pool loss_on_every_view resize no_color no_args_and_help start_view quit_restores
+	timeline_pool timeline_zoom timeline_ascii findings_to_timeline token_history mouse)
 
 in_ci() { case "${CI:-}" in ""|0|false) return 1 ;; *) return 0 ;; esac; }
 cleanup() {
@@ -85,6 +86,11 @@ record() {
 		sed 's/^/#   /' "$TMP/$name.log"
 		return 1
 	fi
+}
+
+# recorded NAME: records the example NAME once per run
+recorded() {
+	[ -s "$TMP/$1.db" ] || record "$1"
 }
 
 t_overview() {
@@ -180,9 +186,9 @@ t_help() {
 	keys Escape
 	wait_for "Findings"
 	absent "Keys (weft tui)"
-	keys Tab Tab Tab Tab
+	keys Tab Tab Tab Tab Tab
 	wait_for "Keys (weft tui)"
-	keys BTab BTab
+	keys BTab BTab BTab
 	wait_for "detector"
 	keys Q
 	wait_for "EXITED:0"
@@ -540,6 +546,233 @@ t_attach_tui() {
 	kill "$tp" 2>/dev/null
 	wait "$tp" 2>/dev/null
 	[ "$(sqlite3 "$l" 'SELECT count(*) FROM tasks')" -gt 0 ] || fail "the store has no tasks"
+}
+
+# the timeline: Tab x4 from the overview
+to_timeline() {
+	keys Tab Tab Tab Tab
+	wait_for "tid name"
+}
+
+# span: the window's span as the timeline's header shows it
+span() { row 2 | sed -n 's/.*  span \([^ ]*\).*/\1/p'; }
+
+t_timeline_pool() {
+	local db="$TMP/pool-starvation.db" bars
+	recorded pool-starvation || { fail "cannot record pool-starvation"; return; }
+	start "$db"
+	to_timeline
+	wait_for "(all)"
+	# the 4 workers of pool io: each a row whose buckets are its task runs,
+	# blocked in read() (B) all along
+	bars=$(screen | grep -cE '^ *[0-9]+ .{9} io +BBBBBBBBBBBBBBBBBBBBBBBBBBBBBB')
+	[ "$bars" = 4 ] || fail "expected 4 worker rows with bars, got $bars"
+	# the main thread's row is there too, not bound to the pool
+	[ "$(screen | grep -cE '^ *[0-9]+ pool-star  +[ w]*$')" -ge 1 ] || fail "no main thread row"
+	# the cursor (first bucket) on the first worker names its task
+	keys j
+	wait_for "storage_request ran"
+	case "$(row 22)" in *"tid "*": task "*" storage_request ran "*) ;; *) fail "cursor line: '$(row 22)'" ;; esac
+	case "$(row 23)" in "blocked "*" in read("*) ;; *) fail "cursor line 2: '$(row 23)'" ;; esac
+	# Enter on the bar opens that task's detail
+	keys Enter
+	wait_for "> detail"
+	wait_for "Async stack"
+	case "$(row 2)" in "task "*" storage_request "*) ;; *) fail "detail title: '$(row 2)'" ;; esac
+	keys q
+	wait_for "tid name"
+	# on the main thread's first bucket nothing runs: Enter says so
+	keys k Enter
+	wait_for "No task runs under the cursor"
+	absent "> detail"
+	keys Q
+	wait_for "EXITED:0"
+}
+
+t_timeline_zoom() {
+	local db="$TMP/pool-starvation.db" s0 s1 s2 h
+	recorded pool-starvation || { fail "cannot record pool-starvation"; return; }
+	start "$db"
+	to_timeline
+	wait_for "(all)"
+	s0=$(span)
+	keys +
+	absent "(all)"
+	s1=$(span)
+	[ -n "$s1" ] && [ "$s1" != "$s0" ] || fail "+ did not change the span: '$s0' -> '$s1'"
+	keys z
+	s2=$(span)
+	[ -n "$s2" ] && [ "$s2" != "$s1" ] || fail "z did not change the span: '$s1' -> '$s2'"
+	# pan: the window's start moves, the span stays
+	h=$(row 2 | cut -d' ' -f1)
+	keys '>'
+	[ "$(row 2 | cut -d' ' -f1)" != "$h" ] || fail "> did not pan: $(row 2)"
+	[ "$(span)" = "$s2" ] || fail "> changed the span: $(span)"
+	keys '<'
+	[ "$(row 2 | cut -d' ' -f1)" = "$h" ] || fail "< did not pan back: $(row 2) (was $h)"
+	# l past the right edge pans by a bucket
+	for _ in $(seq 60); do keys l; done
+	[ "$(row 2 | cut -d' ' -f1)" != "$h" ] || fail "l at the right edge did not pan"
+	keys - -
+	keys -
+	wait_for "(all)"
+	[ "$(span)" = "$s0" ] || fail "zoomed out: span $(span), not $s0"
+	keys + + +
+	absent "(all)"
+	keys 0
+	wait_for "(all)"
+	keys Q
+	wait_for "EXITED:0"
+}
+
+# without a UTF-8 locale the bars are ASCII (# for running) and nothing
+# else than ASCII reaches the terminal; with one, full blocks
+t_timeline_ascii() {
+	local db="$TMP/healthy.db"
+	recorded healthy || { fail "cannot record healthy"; return; }
+	start "$db"
+	to_timeline
+	wait_for "█ run"
+	screen | grep -qE ' pool +.*████' || fail "no running bar (█) on a pool worker"
+	keys Q
+	wait_for "EXITED:0"
+	start "$db" LANG=C LC_ALL=C
+	to_timeline
+	wait_for "# run"
+	screen | grep -qE ' pool +.*####' || fail "no ASCII running bar (#) on a pool worker"
+	if screen | LC_ALL=C grep -q '[^ -~]'; then
+		fail "non-ASCII on the screen of a C locale:"
+		screen | LC_ALL=C grep '[^ -~]' | cat -v | sed 's/^/#   /'
+	fi
+	keys Q
+	wait_for "EXITED:0"
+}
+
+t_findings_to_timeline() {
+	local line tid
+	tid=$(sqlite3 "$DB" "SELECT tid FROM thread_binding_summary WHERE ctx_name = 'ui' LIMIT 1")
+	[ -n "$tid" ] || { fail "no loop thread in the store"; return; }
+	start "$DB"
+	keys Tab Tab
+	wait_for "deadlock"
+	line=$(screen | grep -n -F sync-over-async-deadlock | head -1 | cut -d: -f1)
+	[ -n "$line" ] || { fail "no deadlock finding on screen"; return; }
+	keys g
+	for _ in $(seq $((line - 3))); do keys j; done
+	keys t
+	wait_for "> timeline"
+	wait_for "tid name"
+	# the loop thread's row: waiting (blocked in a wait) across the window
+	screen | grep -qE "^ *$tid .{9} ui +wwwwwwwwwwwwwwwwwwww" || fail "loop thread $tid not shown waiting"
+	# it is the selected row and the cursor is where the finding begins: in
+	# on_open_clicked's wait for parse_file
+	case "$(row 22)" in *"tid $tid: task "*" on_open_clicked "*) ;; *) fail "cursor line: '$(row 22)'" ;; esac
+	case "$(row 23)" in "waiting "*" for task "*" parse_file"*) ;; *) fail "cursor line 2: '$(row 23)'" ;; esac
+	# t from a task detail: the timeline at that task
+	keys Enter
+	wait_for "> detail"
+	wait_for "Async stack"
+	keys t
+	wait_for "> detail  > timeli"
+	case "$(row 22)" in *"tid $tid: task "*" on_open_clicked"*) ;; *) fail "timeline from detail: '$(row 22)'" ;; esac
+	keys q q q
+	wait_for "detector"
+	keys Q
+	wait_for "EXITED:0"
+}
+
+t_token_history() {
+	local db="$TMP/cancel-ignored.db"
+	recorded cancel-ignored || { fail "cannot record cancel-ignored"; return; }
+	start "$db"
+	keys Tab
+	wait_for "export_report"
+	keys Enter
+	wait_for "Async stack"
+	wait_for "Cancellation: token "
+	wait_for "'export', created "
+	wait_for 'cancel requested '
+	wait_for '(no task): "user pressed Cancel"'
+	wait_for "NOT observed by this task: it ended ok "
+	# the request came after the token was made, and the task ended ~300 ms
+	# after it
+	local made req
+	made=$(screen | sed -n "s/.*'export', created \([0-9.]*\)s.*/\1/p")
+	req=$(screen | sed -n 's/.*cancel requested \([0-9.]*\)s.*/\1/p')
+	awk -v m="$made" -v r="$req" 'BEGIN { exit !(m + 0 > 0 && r > m) }' || fail "token made $made, cancel requested $req"
+	screen | grep -qE 'it ended ok [0-9.]+ms after the request' || fail "no 'ended ok ... after the request'"
+	keys Q
+	wait_for "EXITED:0"
+	# a task with no token says nothing about cancellation
+	start "$DB"
+	keys Tab Enter
+	wait_for "Async stack"
+	absent "Cancellation:"
+	keys Q
+	wait_for "EXITED:0"
+}
+
+# mouse events as an xterm sends them (X10 encoding: ESC [ M, button+32,
+# column+33, row+33, 0-based), written into the pane by send-keys -l
+# mouse_ev BUTTON X Y: one event's bytes (button 0 press, 3 release, 65 wheel down)
+mouse_ev() { printf '\033[M%b%b%b' "\\$(printf %o $(($1 + 32)))" "\\$(printf %o $(($2 + 33)))" "\\$(printf %o $(($3 + 33)))"; }
+mouse() { tmux -L "$SOCK" send-keys -t t -l "$1"; sleep 0.5; }
+click() { mouse "$(mouse_ev 0 "$1" "$2")$(mouse_ev 3 "$1" "$2")"; }
+dclick() { mouse "$(mouse_ev 0 "$1" "$2")$(mouse_ev 3 "$1" "$2")$(mouse_ev 0 "$1" "$2")$(mouse_ev 3 "$1" "$2")"; }
+wheel_down() { mouse "$(mouse_ev 65 "$1" "$2")"; }
+
+t_mouse() {
+	local name
+	start "$DB"
+	[ "$(tmux -L "$SOCK" display-message -p -t t '#{mouse_any_flag}#{mouse_standard_flag}')" != 00 ] ||
+		{ fail "the browser did not ask for mouse events"; return; }
+	keys Tab
+	wait_for "sort: id asc"
+	# a click on screen line 6 (0-based 5: the third row) selects it, Enter
+	# opens that row's task
+	name=$(row 6 | awk '{ print $2 }')
+	[ -n "$name" ] || { fail "no third row"; return; }
+	click 3 5
+	keys Enter
+	wait_for "Async stack"
+	case "$(row 2)" in "task "*" $name "*) ;; *) fail "after a click on '$name' the detail shows '$(row 2)'" ;; esac
+	keys q
+	# a click on a tab opens that view
+	click 20 0
+	wait_for "detector"
+	click 10 0
+	wait_for "sort: id asc"
+	# a double click opens the row
+	dclick 3 3
+	wait_for "Async stack"
+	case "$(row 2)" in "task "*" on_open_clicked "*) ;; *) fail "double click opened '$(row 2)'" ;; esac
+	keys q
+	# the wheel scrolls the selection (3 rows a notch)
+	keys g
+	wheel_down 3 5
+	name=$(row 7 | awk '{ print $2 }')
+	keys Enter
+	wait_for "Async stack"
+	case "$(row 2)" in "task "*" $name "*) ;; *) fail "after the wheel the detail shows '$(row 2)', not row 4 '$name'" ;; esac
+	keys q
+	# in the timeline a click selects a thread row and a time
+	to_timeline_from_tasks
+	click 40 4
+	case "$(row 22)" in *"tid $(row 5 | awk '{ print $1 }'):"*) ;; *) fail "click on row 5: cursor line '$(row 22)'" ;; esac
+	keys Q
+	wait_for "EXITED:0"
+	# WEFT_TUI_MOUSE=0: no mouse asked for, the keys still work
+	start "$DB" WEFT_TUI_MOUSE=0
+	[ "$(tmux -L "$SOCK" display-message -p -t t '#{mouse_any_flag}#{mouse_standard_flag}')" = 00 ] ||
+		fail "WEFT_TUI_MOUSE=0 still asked for mouse events"
+	keys Tab
+	wait_for "sort: id asc"
+	keys Q
+	wait_for "EXITED:0"
+}
+to_timeline_from_tasks() {
+	keys Tab Tab Tab
+	wait_for "tid name"
 }
 
 command -v tmux >/dev/null || cannot_run "tmux not installed"
