@@ -2,7 +2,10 @@
  * The findings view: the detectors' findings, most severe first, through
  * the keyset pager; Enter opens the task detail (its chain) of the task a
  * finding is about, t the timeline at the finding's time range with its
- * thread selected.
+ * thread selected.  One root cause, one row: findings that follow from
+ * another (findings.attached_to: the slow callback that is a deadlocked
+ * wait) are not listed again but counted on their root's row ("+N"), as
+ * `weft report` prints them under it; a suppressed finding says so.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -20,10 +23,12 @@ static int fv_open(struct view *v)
 	p->db = tui_db(v->tui);
 	p->key = "-severity_level";
 	p->id = "id";
-	p->cols = "severity, severity_level, detector, task_id, task_name, message";
-	p->ncols = 6;
+	p->cols = "severity, severity_level, detector, task_id, task_name, message, "
+		  "(SELECT count(*) FROM findings a WHERE a.attached_to = finding_summary.id), "
+		  "suppressed";
+	p->ncols = 8;
 	p->from = "finding_summary";
-	p->where = "1";
+	p->where = "attached_to IS NULL";
 	v->priv = p;
 	pager_load(p, v->rows - 1);
 	return 0;
@@ -47,9 +52,10 @@ static void fv_draw(struct view *v, int y, int rows, int cols)
 	if (p->limit != rows - 1)
 		pager_load(p, rows - 1);
 	draw_text(y, 0, 8, ROLE_HEADER, "severity", (size_t)-1);
-	draw_text(y, 9, 24, ROLE_HEADER, "detector", (size_t)-1);
-	draw_text(y, 34, 16, ROLE_HEADER, "task", (size_t)-1);
-	draw_text(y, 51, cols - 51, ROLE_HEADER, "message", (size_t)-1);
+	draw_text(y, 9, 25, ROLE_HEADER, "detector", (size_t)-1);
+	draw_text(y, 34, 17, ROLE_HEADER, "task", (size_t)-1);
+	draw_text(y, 51, cols - 51, ROLE_HEADER, "message  (+N: findings that follow from it)",
+		  (size_t)-1);
 	if (p->n == 0)
 		draw_text(y + 1, 0, cols, ROLE_DIM,
 			  p->err[0] ? p->err : "(no findings: the detectors found nothing)", (size_t)-1);
@@ -60,11 +66,21 @@ static void fv_draw(struct view *v, int y, int rows, int cols)
 
 		draw_text(y + 1 + i, 0, 9, sel ? r : fv_role(sqlite3_value_int(c[1])),
 			  (const char *)sqlite3_value_text(c[0]), (size_t)-1);
+		int x = 51, more = sqlite3_value_int(c[6]);
+
+		/* each cell one column short of the next: never run together */
 		draw_text(y + 1 + i, 9, 25, r, (const char *)sqlite3_value_text(c[2]),
 			  (size_t)sqlite3_value_bytes(c[2]));
-		draw_text(y + 1 + i, 34, 17, r, (const char *)sqlite3_value_text(c[4]),
+		draw_text(y + 1 + i, 33, 1, r, " ", 1);
+		draw_text(y + 1 + i, 34, 16, r, (const char *)sqlite3_value_text(c[4]),
 			  (size_t)sqlite3_value_bytes(c[4]));
-		draw_text(y + 1 + i, 51, cols - 51, r, (const char *)sqlite3_value_text(c[5]),
+		draw_text(y + 1 + i, 50, 1, r, " ", 1);
+		if (sqlite3_value_type(c[7]) != SQLITE_NULL)
+			x += draw_text(y + 1 + i, x, cols - x, sel ? r : ROLE_DIM, "suppressed: ",
+				       (size_t)-1);
+		if (more > 0)
+			x += draw_fmt(y + 1 + i, x, cols - x, sel ? r : ROLE_DIM, "+%d ", more);
+		draw_text(y + 1 + i, x, cols - x, r, (const char *)sqlite3_value_text(c[5]),
 			  (size_t)sqlite3_value_bytes(c[5]));
 	}
 }

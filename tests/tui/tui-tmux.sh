@@ -154,6 +154,12 @@ t_findings_to_chain() {
 	keys Tab Tab
 	wait_for "detector"
 	wait_for "deadlock"
+	# one root cause, one row: the blocking wait and the slow callback that
+	# are the deadlocked wait are counted on its row, not listed again
+	wait_for "+2 thread"
+	absent "slow-callback"
+	[ "$(sqlite3 "$DB" 'SELECT count(*) FROM findings WHERE attached_to IS NOT NULL')" -eq 2 ] ||
+		fail "the deadlock store should hold 2 attached findings"
 	# go to the deadlock finding (rows start on screen line 3), open its task
 	local line
 	line=$(screen | grep -n -F deadlock | head -1 | cut -d: -f1)
