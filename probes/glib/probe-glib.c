@@ -5,8 +5,10 @@
  * GCancellable calls, so that calls made through the PLT (by the program,
  * and by libgio into libglib) reach it first; each forwards to the real
  * function, found once per library with dlsym(RTLD_NEXT) — or, when the
- * library was dlopen'ed locally (a Python extension module), through a
- * RTLD_NOLOAD handle of its soname.
+ * library was dlopen'ed locally (a plugin of a host without GLib), through a
+ * RTLD_NOLOAD handle of its soname.  It references no GLib symbol itself
+ * (linked --no-undefined without GLib): nothing is left for the dynamic
+ * linker to bind in a process whose GLib is not in the global scope.
  *
  * The model (DESIGN.md section 3, docs/probes.md):
  *   - each GThreadPool is a pool context "gthreadpool:<func>"; GIO's own
@@ -118,9 +120,9 @@ static bool is_ours(const void *sym)
 }
 
 /* The next definition of `name` after this library: the global scope first,
- * then the library `soname` if it is loaded at all (a Python extension
- * module loads GLib RTLD_LOCAL, out of RTLD_NEXT's reach, yet its calls
- * reach the probe, which is in the global scope). */
+ * then the library `soname` if it is loaded at all (a plugin dlopen'ed
+ * RTLD_LOCAL brings GLib in out of RTLD_NEXT's reach, yet its calls reach
+ * the probe, which is in the global scope). */
 static void *next_sym(const char *soname, const char *name)
 {
 	void *p = dlsym(RTLD_NEXT, name), *h;
@@ -155,7 +157,11 @@ static void gio_init(void)
 }
 
 /* A call of library X can only come from code linked with X, so X is
- * loaded when its first wrapper runs: resolve then, not at load. */
+ * loaded when its first wrapper runs: resolve then, not at load.  A GLib
+ * wrapper that calls into GIO (a push on GIO's GTask pool) must make GIO
+ * ready itself: a GIO program may never call one of the GIO wrappers at all
+ * (GIO binds its calls into itself directly, and a Python program calls GIO
+ * through pointers from g_module_symbol, not through the PLT). */
 static inline void glib_ready(void)
 {
 	pthread_once(&glib_once, glib_init);
@@ -553,7 +559,7 @@ static uint64_t token_of(GCancellable *c, bool make)
 	t->id = weft_id_new();
 	weft_token_new_named(t->id, 0, "GCancellable");
 	ptab_put(&toks, &t->n);
-	real.g_object_weak_ref(G_OBJECT(c), tok_gone, t);
+	real.g_object_weak_ref((GObject *)c, tok_gone, t);
 	return t->id;
 }
 
@@ -721,6 +727,7 @@ static struct gt *gtask_item(struct pool_slot *s, GTask *task)
 
 	if (g)
 		return g;
+	gio_ready(); /* the pool's function is libgio's: it is loaded */
 	g = gt_new(task, weft_current_task());
 	if (!g || !real.g_object_weak_ref) {
 		free(g);
@@ -737,7 +744,7 @@ static struct gt *gtask_item(struct pool_slot *s, GTask *task)
 	g->pool = pool_ctx(s);
 	__atomic_add_fetch(&gio_tasks_unseen, 1, __ATOMIC_RELAXED);
 	ptab_put(&gts, &g->n);
-	real.g_object_weak_ref(G_OBJECT(task), gt_gone, g);
+	real.g_object_weak_ref((GObject *)task, gt_gone, g);
 	return g;
 }
 
@@ -1100,7 +1107,7 @@ GTask *g_task_new(gpointer source_object, GCancellable *cancellable,
 	}
 	g->n.key = task;
 	ptab_put(&gts, &g->n);
-	real.g_object_weak_ref(G_OBJECT(task), gt_gone, g);
+	real.g_object_weak_ref((GObject *)task, gt_gone, g);
 	return task;
 }
 

@@ -21,7 +21,10 @@
  *   - gio-files.py: GIO's own GTasks (made inside libgio) seen on GIO's
  *     pool 'gthreadpool:gtask', each completion a continuation marshaled to
  *     "main", stitched into one chain of 9 hops (read, read, read,
- *     query_info, close, each followed by its callback).
+ *     query_info, close, each followed by its callback);
+ *   - glib-dlopen: a host without GLib that dlopens its GIO plugin
+ *     (glib-plugin.so) RTLD_LOCAL, so GLib is not in the global scope: the
+ *     plugin's GTask and GIO's own tasks seen all the same.
  * Two more run without a session: the probe changes nothing a program
  * prints or returns, and in a process without GLib it stays silent.  Exit
  * 77 (skipped) when LTTng cannot record here, a failure under CI=true
@@ -310,6 +313,40 @@ TEST_IMPL(gio_files)
 	return 0;
 }
 
+/* A host without GLib that dlopens its GIO plugin RTLD_LOCAL: GLib is out
+ * of the global scope (dlsym(RTLD_NEXT) cannot find it, the probe's
+ * RTLD_NOLOAD lookup must, and the probe may leave no GLib symbol for the
+ * dynamic linker to bind); the plugin's own GTask and GIO's internal ones
+ * are seen as for a program linked with GIO. */
+TEST_IMPL(dlopen_local)
+{
+	char db[700], err[4096], exe[1024];
+	char *argv[] = { exe, GLIB_PLUGIN, "/etc/os-release", NULL };
+
+	prog_path("glib-dlopen", exe, sizeof exe);
+	record_argv("glib-dlopen", argv, db, sizeof db, err, sizeof err);
+	if (strstr(err, "cannot find GLib's"))
+		TEST_FAIL_("the probe did not find GLib in the plugin's scope: [%s]", err);
+	if (!strstr(err, "made inside GIO"))
+		TEST_FAIL_("the probe did not say what it cannot see of GIO's tasks: [%s]", err);
+	/* the plugin's GTask ran on GIO's pool, ended ok, its callback a
+	 * continuation on "main" marshaled from the pool */
+	ASSERT_EQ(q(db, "SELECT count(*) FROM tasks a JOIN strings n ON n.id = a.name "
+			"JOIN contexts ca ON ca.id = a.ctx JOIN links l ON l.src = a.id AND "
+			"l.kind = 0 JOIN tasks c ON c.id = l.dst JOIN strings cn ON cn.id = c.name "
+			"JOIN contexts cc ON cc.id = c.ctx JOIN links m ON m.dst = c.id AND "
+			"m.kind = 1 AND m.from_ctx = ca.id "
+			"WHERE n.s = 'GTask checksum_done' AND ca.name = 'gthreadpool:gtask' AND "
+			"a.status = 0 AND a.started_ns IS NOT NULL AND cn.s = 'checksum_done' AND "
+			"cc.name = 'main' AND c.kind = 1 AND c.status = 0"), 1);
+	/* GIO's own load_contents tasks, seen through the pool */
+	ASSERT_EQ(tasks(db, "g_file_real_read_async", "t.status = 0"), 1);
+	ASSERT_GE(q(db, "SELECT count(*) FROM tasks t JOIN contexts c ON c.id = t.ctx "
+			"WHERE c.name = 'gthreadpool:gtask'"), 4);
+	ASSERT_EQ(q(db, "SELECT count(*) FROM tasks WHERE ended_ns IS NULL"), 0);
+	return 0;
+}
+
 /* ---- without a session ------------------------------------------------------------------- */
 
 static void run_plain(const char *exe, bool preload, struct run_result *r)
@@ -378,6 +415,7 @@ static const struct test_entry tests[] = {
 	TEST_ENTRY_TIMEOUT(cancel, 120)
 	TEST_ENTRY_TIMEOUT(healthy, 120)
 	TEST_ENTRY_TIMEOUT(gio_files, 120)
+	TEST_ENTRY_TIMEOUT(dlopen_local, 120)
 };
 
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
