@@ -24,7 +24,10 @@
  *     query_info, close, each followed by its callback);
  *   - glib-dlopen: a host without GLib that dlopens its GIO plugin
  *     (glib-plugin.so) RTLD_LOCAL, so GLib is not in the global scope: the
- *     plugin's GTask and GIO's own tasks seen all the same.
+ *     plugin's GTask and GIO's own tasks seen all the same;
+ *   - glib-ticker, started with the probe preloaded and no session, then
+ *     `weft attach PID --for 1500ms`: its pool (made before the session),
+ *     invokes and GTasks traced from then on, not before.
  * Two more run without a session: the probe changes nothing a program
  * prints or returns, and in a process without GLib it stays silent.  Exit
  * 77 (skipped) when LTTng cannot record here, a failure under CI=true
@@ -347,6 +350,53 @@ TEST_IMPL(dlopen_local)
 	return 0;
 }
 
+/* A program started with the probe preloaded and no session, then attached
+ * to with `weft attach PID --for 1500ms`: its pool, made before the session,
+ * is traced from then on, as are the invokes and GTasks it makes meanwhile. */
+TEST_IMPL(attach)
+{
+	char exe[1024], db[700], pidbuf[32], buf[4096] = "", env_pre[1200];
+	char *env[] = { env_pre, NULL };
+	char *argv[] = { exe, NULL };
+	struct run_result r;
+	int out_fd = -1, rc, st;
+	pid_t pid;
+
+	prog_path("glib-ticker", exe, sizeof exe);
+	snprintf(db, sizeof db, "%s/glib-ticker.db", root);
+	snprintf(env_pre, sizeof env_pre, "LD_PRELOAD=%s", PROBE_GLIB_LIB);
+	unlink(db);
+	pid = proc_spawn(argv, env, &out_fd, NULL);
+	ASSERT_GT(pid, 0);
+	if (proc_read_until(out_fd, "glib-ticker: ticking", 10000, buf, sizeof buf) != 0)
+		TEST_FAIL_("glib-ticker did not start: [%s]", buf);
+	snprintf(pidbuf, sizeof pidbuf, "%d", (int)pid);
+	rc = WEFT(&r, 60, "attach", pidbuf, "--for", "1500ms", "-o", db);
+	if (rc != 0)
+		TEST_FAIL_("weft attach exited %d: %.1000s %.1000s", rc, r.out, r.err);
+	proc_result_free(&r);
+	st = proc_wait(pid, 20000);
+	ASSERT(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	close(out_fd);
+	ASSERT_EQ(q(db, "SELECT count(*) FROM contexts WHERE kind = 0 AND "
+			"name = 'gthreadpool:crunch' AND workers = 2"), 1);
+	/* 1.5 s of one tick per 20 ms: about 75 (a loaded machine ticks less);
+	 * never all 200 (the ticks before the session are not traced) */
+	ASSERT_GE(tasks(db, "crunch", "t.status = 0 AND t.started_ns IS NOT NULL"), 20);
+	ASSERT_LT(tasks(db, "crunch", "1"), 200);
+	/* each traced item's invoke is a run on "main", marshaled from the pool */
+	ASSERT_GE(q(db, "SELECT count(*) FROM tasks t JOIN strings n ON n.id = t.name "
+			"JOIN contexts c ON c.id = t.ctx JOIN links l ON l.dst = t.id AND "
+			"l.kind = 1 JOIN contexts f ON f.id = l.from_ctx "
+			"WHERE n.s = 'g_main_context_invoke' AND t.status = 0 AND "
+			"c.name = 'main' AND f.name = 'gthreadpool:crunch'"), 20);
+	/* every 10th tick's GTask: its callback a continuation on "main" */
+	ASSERT_GE(tasks(db, "GTask tick_done", "t.status = 0 AND t.started_ns IS NOT NULL"), 2);
+	ASSERT_GE(tasks(db, "tick_done", "t.kind = 1 AND t.status = 0"), 2);
+	ASSERT_LT(tasks(db, "GTask tick_done", "1"), 20);
+	return 0;
+}
+
 /* ---- without a session ------------------------------------------------------------------- */
 
 static void run_plain(const char *exe, bool preload, struct run_result *r)
@@ -416,6 +466,7 @@ static const struct test_entry tests[] = {
 	TEST_ENTRY_TIMEOUT(healthy, 120)
 	TEST_ENTRY_TIMEOUT(gio_files, 120)
 	TEST_ENTRY_TIMEOUT(dlopen_local, 120)
+	TEST_ENTRY_TIMEOUT(attach, 120)
 };
 
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
