@@ -7,11 +7,13 @@
 
 #include <stddef.h>
 
-/* X(name, library file, what it interposes).  glib (issue 10) is not built
- * yet: add its row when probes/glib exists. */
+/* X(name, library file, what it interposes). */
 #define WEFT_PROBE_MAP(X) \
 	X(uv, "libweft-uv.so", "libuv (Debian's shared libuv.so.1): uv_queue_work, uv_fs_*, " \
-			      "uv_getaddrinfo, uv_getnameinfo, uv_random, uv_cancel, uv_run")
+			      "uv_getaddrinfo, uv_getnameinfo, uv_random, uv_cancel, uv_run") \
+	X(glib, "libweft-glib.so", "GLib/GIO 2.74: g_thread_pool_*, g_idle_add*, " \
+				   "g_main_context_invoke*, idle g_source_attach, g_task_*, " \
+				   "g_cancellable_*")
 
 /* The path of probe `name`'s library in `buf`: next to the weft binary in a
  * build tree (<bindir>/../probes/NAME/), else the install library directory.

@@ -9,7 +9,7 @@ PACKAGES=(
   babeltrace2 libbabeltrace2-dev
   libsqlite3-dev sqlite3
   libncurses-dev tmux
-  libuv1-dev libglib2.0-dev
+  libuv1-dev libglib2.0-dev libglib2.0-bin python3-gi
   lua5.1 lua-luv
   clang libclang-rt-14-dev
 )
