@@ -4,20 +4,18 @@
 #
 # Usage: bench/bench-instr.sh [BUILD_DIR] [N]     (defaults: build-rel, 20000)
 #
-# One LTTng session configured as bench.h's (per-UID buffers, 8 x 4 MiB
-# sub-buffers, discard, contexts vpid/vtid/procname; weft:* and weft_bench:*)
-# is started and stopped around four callgrind runs of bench-instr: N tasks
-# and N bare events, each with the session recording ("on") and stopped
-# ("off": every tracepoint disabled).  Per task, tracing costs
+# Four callgrind runs of bench-instr: N tasks and N bare events, each with
+# bench.h's session recording ("on") and stopped ("off": every tracepoint
+# disabled); bench-instr opens and closes that session itself.  Per task,
+# tracing costs
 #   (weft_run_at[on] - weft_run_at[off] + rt_future_run_queued[on] -
 #    rt_future_run_queued[off]) / N
 # instructions (inclusive: the submitter's and the worker's side of a task);
-# a bare event costs what main's loop of lttng_ust_tracepoint() calls costs
-# more with the session on than off, per event (the tracepoint's inline
-# enable check and RCU read side, and LTTng's generated probe).  Their quotient is
-# instr_cost_in_bare_events, the instruction-count twin of bench-runtime's
-# cost_in_bare_events (which also pays cache effects and the consumer).
-# Needs valgrind, lttng, a reachable lttng-sessiond (scripts/sessiond.sh).
+# a bare event costs (bare_loop[on] - bare_loop[off]) / N: the tracepoint's
+# inline enable check and RCU read side, and LTTng's generated probe.  Their
+# quotient is instr_cost_in_bare_events, the instruction-count twin of
+# bench-runtime's cost_in_bare_events (which also pays cache effects and the
+# consumer).  Needs valgrind; starts lttng-sessiond if none runs (bench.h).
 set -euo pipefail
 build=${1:-build-rel}
 n=${2:-20000}
@@ -31,22 +29,13 @@ if readelf -S "$prog" 2>/dev/null | grep -q '\.debug_info'; then
 fi
 command -v valgrind >/dev/null || { echo "Cannot run bench-instr: valgrind not installed" >&2; exit 1; }
 command -v callgrind_annotate >/dev/null || { echo "Cannot run bench-instr: callgrind_annotate not installed" >&2; exit 1; }
-lttng list >/dev/null 2>&1 || { echo "Cannot run bench-instr: no LTTng session daemon (scripts/sessiond.sh)" >&2; exit 1; }
 
 tmp=$(mktemp -d /tmp/bench-instr.XXXXXX)
-session=weft-bench-instr-$$
-cleanup() { lttng destroy "$session" >/dev/null 2>&1 || true; rm -rf "$tmp"; }
-trap cleanup EXIT
-[ -n "${BENCH_INSTR_KEEP:-}" ] && { trap - EXIT; echo "bench: kept $tmp" >&2; }
-
-lttng create "$session" --output="$tmp/trace" >/dev/null
-lttng enable-channel -u -s "$session" --buffers-uid --subbuf-size=4M --num-subbuf=8 --discard ch >/dev/null
-lttng add-context -u -s "$session" -c ch -t vpid -t vtid -t procname >/dev/null
-lttng enable-event -u -s "$session" -c ch 'weft:*,weft_bench:*' >/dev/null
+if [ -n "${BENCH_INSTR_KEEP:-}" ]; then echo "bench: kept $tmp" >&2; else trap 'rm -rf "$tmp"' EXIT; fi
 
 grind() { # MODE STATE
-	valgrind --tool=callgrind --callgrind-out-file="$tmp/$2-$1.out" "$prog" "$1" "$n" \
-		>"$tmp/$2-$1.log" 2>&1 || { cat "$tmp/$2-$1.log" >&2; echo "Cannot run bench-instr: valgrind $prog $1 $n failed" >&2; exit 1; }
+	valgrind --tool=callgrind --callgrind-out-file="$tmp/$2-$1.out" "$prog" "$1" "$n" "$2" \
+		>"$tmp/$2-$1.log" 2>&1 || { cat "$tmp/$2-$1.log" >&2; echo "Cannot run bench-instr: valgrind $prog $1 $n $2 failed" >&2; exit 1; }
 }
 incl() { # FILE FUNCTION: inclusive instructions of FUNCTION in FILE (0 if absent)
 	(cd "$tmp" && callgrind_annotate --inclusive=yes "$1" 2>/dev/null) |
@@ -54,15 +43,14 @@ incl() { # FILE FUNCTION: inclusive instructions of FUNCTION in FILE (0 if absen
 		{ read -r v || v=0; echo "${v:-0}"; }
 }
 
-lttng start "$session" >/dev/null
 grind tasks on
 grind bare on
-lttng stop "$session" >/dev/null
 grind tasks off
 grind bare off
+grep -h "discarded" "$tmp"/*.log >&2 && { echo "Cannot run bench-instr: LTTng discarded events; the on counts are too low" >&2; exit 1; }
 
-bare_on=$(incl "$tmp/on-bare.out" main)
-bare_off=$(incl "$tmp/off-bare.out" main)
+bare_on=$(incl "$tmp/on-bare.out" bare_loop)
+bare_off=$(incl "$tmp/off-bare.out" bare_loop)
 bare=$((bare_on - bare_off))
 sub_on=$(incl "$tmp/on-tasks.out" weft_run_at)
 sub_off=$(incl "$tmp/off-tasks.out" weft_run_at)

@@ -24,9 +24,11 @@
 
 #define PROG "uv-fork"
 
+#define PARENT_JOBS 2
+
 static uv_work_t jobs[3];
 static uv_timer_t timer;
-static int done, ticks, chained, failed;
+static int done, ticks, failed;
 
 static void work(uv_work_t *req)
 {
@@ -46,7 +48,7 @@ static void after_chained(uv_work_t *req, int status)
 {
 	int rc;
 
-	if (status == 0 && ++done < chained &&
+	if (status == 0 && ++done < PARENT_JOBS &&
 	    (rc = uv_queue_work(req->loop, &jobs[done], work, after_chained)) != 0)
 		failed = rc;
 }
@@ -74,9 +76,8 @@ int main(void)
 	int rc, st;
 	pid_t pid;
 
-	chained = 2;
 	if ((rc = uv_queue_work(loop, &jobs[0], work, after_chained)) != 0 ||
-	    (rc = uv_run(loop, UV_RUN_DEFAULT) >= 0 ? failed : UV_EIO) != 0 || done != 2)
+	    (rc = uv_run(loop, UV_RUN_DEFAULT) >= 0 ? failed : UV_EIO) != 0 || done != PARENT_JOBS)
 		return uv_fail(PROG, "run the parent's jobs", rc ? rc : UV_EIO);
 	fflush(stdout);
 	pid = fork();
