@@ -102,6 +102,9 @@ int main(int argc, char **argv)
 	if (on && bench_session_stop(&s) == 0 && bench_session_discarded(&s, &discarded) == 0 &&
 	    discarded)
 		fprintf(stderr, "bench-instr: %llu events discarded\n", (unsigned long long)discarded);
+	/* What the consumer wrote: the stop flushed every ring buffer. */
+	if (on)
+		printf("bench-instr: trace_bytes=%lld\n", bench_trace_bytes(s.dir));
 	bench_session_close(&s);
 	return rc;
 }

@@ -15,7 +15,9 @@
 # inline enable check and RCU read side, and LTTng's generated probe.  Their
 # quotient is instr_cost_in_bare_events, the instruction-count twin of
 # bench-runtime's cost_in_bare_events (which also pays cache effects and the
-# consumer).  Needs valgrind; starts lttng-sessiond if none runs (bench.h).
+# consumer).  The same runs give bytes_per_task / bytes_per_bare_event: what
+# the consumer wrote, whose cost grows with bytes, not instructions.  Needs
+# valgrind; starts lttng-sessiond if none runs (bench.h).
 set -euo pipefail
 build=${1:-build-rel}
 n=${2:-20000}
@@ -61,7 +63,15 @@ next=$(incl "$tmp/on-tasks.out" weft__task_next)
 [ "$bare" -gt 0 ] && [ "$sub_on" -gt 0 ] && [ "$wrk_on" -gt 0 ] ||
 	{ echo "Cannot run bench-instr: a function is missing from the profiles (bare=$bare submit=$sub_on worker=$wrk_on; was the session recording?)" >&2; exit 1; }
 
-awk -v n="$n" -v bare="$bare" -v so="$sub_on" -v sf="$sub_off" -v wo="$wrk_on" -v wf="$wrk_off" \
+# Bytes the consumer wrote (event streams, packet headers and padding
+# included): the part of the cost that instruction counts do not see.
+bytes_of() { sed -n 's/^bench-instr: trace_bytes=\([0-9]*\)$/\1/p' "$tmp/on-$1.log"; }
+tb=$(bytes_of tasks)
+bb=$(bytes_of bare)
+[ -n "$tb" ] && [ -n "$bb" ] && [ "$bb" -gt 0 ] ||
+	{ echo "Cannot run bench-instr: no trace size in the on logs (tasks='$tb' bare='$bb')" >&2; exit 1; }
+
+awk -v n="$n" -v bare="$bare" -v tb="$tb" -v bb="$bb" -v so="$sub_on" -v sf="$sub_off" -v wo="$wrk_on" -v wf="$wrk_off" \
     -v ts="$submit" -v tn="$next" 'BEGIN {
 	b = bare / n; s = (so - sf) / n; w = (wo - wf) / n
 	printf "bench: instr_bare_event=%.0f\n", b
@@ -71,4 +81,7 @@ awk -v n="$n" -v bare="$bare" -v so="$sub_on" -v sf="$sub_off" -v wo="$wrk_on" -
 	printf "bench: instr_worker_per_task=%.0f\n", w
 	printf "bench: instr_per_task=%.0f\n", s + w
 	printf "bench: instr_cost_in_bare_events=%.2f\n", (s + w) / b
+	printf "bench: bytes_per_task=%.1f\n", tb / n
+	printf "bench: bytes_per_bare_event=%.1f\n", bb / n
+	printf "bench: bytes_in_bare_events=%.2f\n", tb / bb
 }'

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -423,6 +424,28 @@ void bench_print_file(const char *path)
 void bench_rmtree(const char *path)
 {
 	nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static long long trace_bytes;
+
+static int add_stream_bytes(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	const char *base = path + ftw->base;
+
+	if (flag == FTW_F && strcmp(base, "metadata") != 0 && !strstr(path, "/index/"))
+		trace_bytes += (long long)st->st_size;
+	return 0;
+}
+
+long long bench_trace_bytes(const char *dir)
+{
+	trace_bytes = 0;
+	if (nftw(dir, add_stream_bytes, 16, FTW_PHYS) != 0) {
+		fprintf(stderr, "Cannot measure a benchmark trace: %s: dir=%s\n", strerror(errno),
+			dir);
+		return -1;
+	}
+	return trace_bytes;
 }
 
 void bench_print(const char *name, double value, int decimals)

@@ -72,6 +72,11 @@ double bench_consumer_cpu_ns(void);
  * counted in babeltrace2's text output; -1 after printing why. */
 long bench_count_events(const char *dir, const char *prefix);
 
+/* Bytes of a trace directory's event streams (every file but the metadata
+ * and the index files: the packets the consumer wrote, headers and padding
+ * included); -1 after printing why. */
+long long bench_trace_bytes(const char *dir);
+
 uint64_t bench_now_ns(void);
 /* Busy-spins (no sleep) for ns nanoseconds of CLOCK_MONOTONIC time. */
 void bench_spin_ns(int64_t ns);
