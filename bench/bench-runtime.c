@@ -268,7 +268,6 @@ static double bracket_cost(struct bench_session *s, int (*set)(struct bench_sess
 	return (process_cpu_ns() - c0) + (bench_consumer_cpu_ns() - k0);
 }
 
-/* Weft events per task of kind k: one batch in a session of its own. */
 /* Weft events per task of kind k: one batch in a session of its own; the
  * bytes the consumer wrote per task in *bytes. */
 static double count_events_per_task(weft_ctx_t *pool, const struct kind_info *k, long n,
@@ -623,8 +622,8 @@ int main(int argc, char **argv)
 	bench_target("tasks_per_s_off", med[0][KIND_empty], ">=", 300000);
 	bench_target("ratio_1us", medratio[KIND_1us], ">=", 0.70);
 	bench_target("ratio_50us", medratio[KIND_50us], ">=", 0.97);
-	bench_target("cost_in_bare_events_1us", in_bare(main_cost.per_task_ns[KIND_1us], main_cost.bare_ns),
-		     "<=", 3.0);
+	bench_target("cost_in_bare_events_1us",
+		     in_bare(main_cost.per_task_ns[KIND_1us], main_cost.bare_ns), "<=", 3.0);
 	bench_print("bare_event_ns", main_cost.bare_ns, 1);
 	/* The same figure as the median of per-cycle ratios (a cycle's task
 	 * cost over the same cycle's bare event), as ratio_* are computed: a
