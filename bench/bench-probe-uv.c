@@ -10,8 +10,9 @@
  *
  * Each round re-executes the program as two children, one per kind
  * ("--child bare" without LD_PRELOAD, "--child probe" with it; which goes
- * first alternates between rounds); the probe child runs an off and an on
- * batch in one session.  Ratios are medians of the per-round ratios, so a
+ * first alternates between rounds); each child runs three batches of each
+ * of its configurations and prints their median, the probe child
+ * alternating off and on batches in one session.  Ratios are medians of the per-round ratios, so a
  * drift of the machine, or one child's unlucky thread placement, weighs on
  * one round rather than on every round of one configuration.  Printed:
  * "bench: NAME=VALUE" lines, the ratios off/bare and on/bare for each
@@ -37,6 +38,7 @@
 #define JOB_NS 10000
 
 static int jobs_n = 20000, stats_n = 20000, rounds = 9;
+#define CHILD_BATCHES 3
 static int left;
 
 static void job(uv_work_t *req)
@@ -108,7 +110,9 @@ static int child(const char *mode)
 	static const char *const events[] = { "weft:*" };
 	int ncfg = probe ? 2 : 1, rc = 1;
 
-	rounds = 1; /* a child runs one round; main() runs the rounds */
+	/* A child runs a few batches of each of its configurations (the
+	 * median is its figure); main() runs the rounds, a child pair each. */
+	rounds = CHILD_BATCHES;
 
 	for (int c = 0; c < 2; c++) {
 		jr[c] = calloc((size_t)rounds, sizeof(double));
