@@ -215,7 +215,7 @@ static double gated_batch(weft_ctx_t *pool, unsigned workers, long n, int64_t sp
 	while (__atomic_load_n(&completed, __ATOMIC_ACQUIRE) < i)
 		bench_barrier();
 	bench_sleep_ms(drain_ms);
-	if (flush && set_tracing(flush, 0) < 0)
+	if (flush && bench_session_stop(flush) < 0)
 		i = -1;
 	last_consumer_ns = (bench_consumer_cpu_ns() - k0) / (double)n;
 	if (i == n)
@@ -244,26 +244,27 @@ static double bare_batch(struct bench_session *s, long n, int drain_ms)
 		bench_barrier();
 	}
 	bench_sleep_ms(drain_ms);
-	if (set_tracing(s, 0) < 0)
+	if (bench_session_stop(s) < 0)
 		return -1;
 	last_consumer_ns = (bench_consumer_cpu_ns() - k0) / (double)n;
 	return (process_cpu_ns() - c0) / (double)n + last_consumer_ns;
 }
 
 /* What the flushing stop of gated_batch and bare_batch costs by itself (CPU
- * ns of this process and the consumer): a started session with nothing
- * recorded since the last stop, then the same pause and stop. */
-static double bracket_cost(struct bench_session *s, int (*set)(struct bench_session *, int),
+ * ns of this process and the consumer): the session started with `start`
+ * (which waits until the tracepoints see it, outside the window, as before
+ * a batch), nothing recorded, then the same pause and stop. */
+static double bracket_cost(struct bench_session *s, int (*start)(struct bench_session *, int),
 			   int drain_ms)
 {
 	double c0, k0;
 
-	if (set(s, 1) < 0)
+	if (start(s, 1) < 0)
 		return -1;
 	k0 = bench_consumer_cpu_ns();
 	c0 = process_cpu_ns();
 	bench_sleep_ms(drain_ms);
-	if (set(s, 0) < 0)
+	if (bench_session_stop(s) < 0)
 		return -1;
 	return (process_cpu_ns() - c0) + (bench_consumer_cpu_ns() - k0);
 }
@@ -327,7 +328,7 @@ struct cost {
 	double bare_ns;                 /* median per bare event */
 	double consumer_task_ns;        /* the consumer's part of an on 1 µs task */
 	double consumer_bare_ns;        /* and of a bare event */
-	double bracket_ns;              /* a flushing stop by itself (mean) */
+	double bracket_ns;              /* a flushing stop by itself (median) */
 	int cycles;                     /* per cycle, before the medians: */
 	double cyc_task_ns[BENCH_MAX_CYCLES * 2], cyc_bare_ns[BENCH_MAX_CYCLES * 2];
 	double evpt;                    /* weft events per task (1 µs kinds only) */
@@ -388,9 +389,7 @@ static int cost_phase(weft_ctx_t *pool, unsigned workers, const char *pattern, u
 		return -1;
 	/* Every "on" window held one flushing stop: take its median cost off,
 	 * spread over the window's tasks or events. */
-	for (c = 0; c < cycles; c++)
-		out->bracket_ns += br[c] / cycles; /* printed: the mean */
-	brmed = bench_median(br, (size_t)cycles);
+	brmed = out->bracket_ns = bench_median(br, (size_t)cycles);
 	for (k = 0; k < KIND_COUNT; k++) {
 		if (!(kmask & (1u << k)))
 			continue;
@@ -568,10 +567,12 @@ int main(int argc, char **argv)
 		goto out;
 	bench_session_close(&s);
 	open = 0;
-	/* 20000 tasks or events: a stream's last packet, padded to a page,
-	 * then adds at most 0.4 bytes each. */
+	/* Bytes per task are printed for 1 us tasks: 20000 of them (and of
+	 * bare events), so that a stream's last packet, padded to a page,
+	 * adds at most 0.4 bytes each. */
 	for (k = 0; k < KIND_COUNT; k++) {
-		evpt[k] = count_events_per_task(pool, &kinds[k], quick ? kinds[k].tasks[1] : 20000,
+		evpt[k] = count_events_per_task(pool, &kinds[k],
+						k == KIND_1us && !quick ? 20000 : kinds[k].tasks[1],
 						&bytes[k]);
 		if (evpt[k] < 0)
 			goto out;
