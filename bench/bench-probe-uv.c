@@ -10,11 +10,12 @@
  *
  * Each round re-executes the program as two children, one per kind
  * ("--child bare" without LD_PRELOAD, "--child probe" with it; which goes
- * first alternates between rounds); each child runs three batches of each
- * of its configurations and prints their median, the probe child
- * alternating off and on batches in one session.  Ratios are medians of the per-round ratios, so a
- * drift of the machine, or one child's unlucky thread placement, weighs on
- * one round rather than on every round of one configuration.  Printed:
+ * first alternates between rounds); each child runs CHILD_BATCHES batches
+ * of each of its configurations and prints their median, the probe child
+ * alternating off and on batches in one session.  Ratios are medians of
+ * the per-round ratios, so a drift of the machine, or one child's unlucky
+ * thread placement, weighs on one round rather than on every round of one
+ * configuration.  Printed:
  * "bench: NAME=VALUE" lines, the ratios off/bare and on/bare for each
  * workload (issue 10: off >= 0.98, on >= 0.8 for 10 us jobs).  The pool has
  * as many workers as online CPUs (UV_THREADPOOL_SIZE), so that 10 us jobs
@@ -37,8 +38,10 @@
 
 #define JOB_NS 10000
 
-static int jobs_n = 20000, stats_n = 20000, rounds = 9;
-#define CHILD_BATCHES 3
+#define MAX_ROUNDS 9    /* rounds of main() (--quick: 3), a child pair each */
+#define CHILD_BATCHES 3 /* batches of each configuration in one child */
+
+static int jobs_n = 20000, stats_n = 20000, rounds = MAX_ROUNDS;
 static int left;
 
 static void job(uv_work_t *req)
@@ -105,27 +108,19 @@ static int child(const char *mode)
 	uv_loop_t *loop = uv_default_loop();
 	uv_work_t *w = calloc((size_t)jobs_n, sizeof(*w));
 	uv_fs_t *f = calloc((size_t)stats_n, sizeof(*f));
-	double *jr[2], *sr[2];
+	double jr[2][CHILD_BATCHES], sr[2][CHILD_BATCHES];
 	struct bench_session s = { 0 };
 	static const char *const events[] = { "weft:*" };
 	int ncfg = probe ? 2 : 1, rc = 1;
 
-	/* A child runs a few batches of each of its configurations (the
-	 * median is its figure); main() runs the rounds, a child pair each. */
-	rounds = CHILD_BATCHES;
-
-	for (int c = 0; c < 2; c++) {
-		jr[c] = calloc((size_t)rounds, sizeof(double));
-		sr[c] = calloc((size_t)rounds, sizeof(double));
-	}
-	if (!w || !f || !jr[0] || !jr[1] || !sr[0] || !sr[1])
+	if (!w || !f)
 		goto out;
 	if (probe && bench_session_open(&s, events, 1) != 0)
 		goto out;
 	/* warm up: the pool's threads, the page cache */
 	if (run_jobs(loop, w, jobs_n / 10) < 0 || run_stats(loop, f, stats_n / 10) < 0)
 		goto out;
-	for (int r = 0; r < rounds; r++)
+	for (int r = 0; r < CHILD_BATCHES; r++)
 		for (int c = 0; c < ncfg; c++) {
 			if (probe) {
 				const int *state = weft__tp_state_of(WEFT_EV_task_submit);
@@ -145,8 +140,8 @@ static int child(const char *mode)
 	for (int c = 0; c < ncfg; c++) {
 		const char *cfg = probe ? (c ? "on" : "off") : "bare";
 
-		printf("jobs_%s=%.0f\nstats_%s=%.0f\n", cfg, median(jr[c], rounds), cfg,
-		       median(sr[c], rounds));
+		printf("jobs_%s=%.0f\nstats_%s=%.0f\n", cfg, median(jr[c], CHILD_BATCHES), cfg,
+		       median(sr[c], CHILD_BATCHES));
 	}
 	if (probe) {
 		uint64_t d = 0;
@@ -158,10 +153,6 @@ static int child(const char *mode)
 out:
 	if (probe)
 		bench_session_close(&s);
-	for (int c = 0; c < 2; c++) {
-		free(jr[c]);
-		free(sr[c]);
-	}
 	free(w);
 	free(f);
 	return rc;
@@ -240,8 +231,6 @@ static const struct {
 } figs[FIG_COUNT] = { FIG_MAP(X_INFO) };
 #undef X_INFO
 
-#define MAX_ROUNDS 9
-
 int main(int argc, char **argv)
 {
 	bool quick = false;
@@ -290,19 +279,20 @@ int main(int argc, char **argv)
 		}
 		discarded += val(probe, "discarded");
 	}
-	printf("# per round, jobs on/bare:");
-	for (int r = 0; r < rounds; r++)
-		printf(" %.3f", fig[FIG_jobs_on][r] / fig[FIG_jobs_bare][r]);
-	printf("\n# per round, jobs off/bare:");
-	for (int r = 0; r < rounds; r++)
-		printf(" %.3f", fig[FIG_jobs_off][r] / fig[FIG_jobs_bare][r]);
-	printf("\n");
 	for (int r = 0; r < rounds; r++) {
 		ratio[0][r] = fig[FIG_jobs_off][r] / fig[FIG_jobs_bare][r];
 		ratio[1][r] = fig[FIG_jobs_on][r] / fig[FIG_jobs_bare][r];
 		ratio[2][r] = fig[FIG_stats_off][r] / fig[FIG_stats_bare][r];
 		ratio[3][r] = fig[FIG_stats_on][r] / fig[FIG_stats_bare][r];
 	}
+	/* Printed before median() sorts them. */
+	printf("# per round, jobs on/bare:");
+	for (int r = 0; r < rounds; r++)
+		printf(" %.3f", ratio[1][r]);
+	printf("\n# per round, jobs off/bare:");
+	for (int r = 0; r < rounds; r++)
+		printf(" %.3f", ratio[0][r]);
+	printf("\n");
 	printf("bench: workers=%s\n", ncpu);
 	printf("bench: job_ns=%d\n", JOB_NS);
 	printf("bench: rounds=%d\n", rounds);
