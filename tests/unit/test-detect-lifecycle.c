@@ -676,9 +676,21 @@ TEST_IMPL(needless_marshal)
 	hop(st, 181, 180, 120 * MS, 120 * MS + 20 * US, 120 * MS + 40 * US);
 	hop(st, 182, 181, 130 * MS, 130 * MS + 20 * US, 130 * MS + 40 * US);
 	hop(st, 183, 182, 140 * MS, 140 * MS + 20 * US, 140 * MS + 40 * US);
+	/* 8 hops, one of them 3 ms (a preempted few-us continuation looks like
+	 * that): one in eight is not work on the loop */
+	RUN(st, 190, 0, 0, WEFT_TASK_TASK, 1, 101, 0, 0, 100 * US, WEFT_STATUS_OK, "preempted");
+	for (int i = 0; i < 8; i++)
+		hop(st, 191 + (uint64_t)i, i ? 190 + (uint64_t)i : 190, (150 + 10 * i) * MS,
+		    (152 + 10 * i) * MS, (152 + 10 * i) * MS + (i == 4 ? 3 * MS : 20 * US));
+	/* 8 hops, two of them 1 ms: a quarter has work on the loop */
+	RUN(st, 200, 0, 0, WEFT_TASK_TASK, 1, 101, 0, 0, 100 * US, WEFT_STATUS_OK, "quarter");
+	for (int i = 0; i < 8; i++)
+		hop(st, 201 + (uint64_t)i, i ? 200 + (uint64_t)i : 200, (240 + 10 * i) * MS,
+		    (242 + 10 * i) * MS, (242 + 10 * i) * MS + (i % 4 == 1 ? MS : 20 * US));
 	commit(st);
 	detect(st, "needless-marshal", NULL);
-	ASSERT_QUERY(found(st, "needless-marshal"), "141|3.000000|\n"); /* 3 marshals */
+	/* 3 marshals, and the preempted chain's 8 */
+	ASSERT_QUERY(found(st, "needless-marshal"), "141|3.000000|\n191|8.000000|\n");
 	ASSERT(has_text(st, "needless-marshal", 141,
 			"the chain started by task 140 'clicked' hopped 3 times from 'io' to loop "
 			"'ui'"));
